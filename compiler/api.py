@@ -1,0 +1,88 @@
+"""The library API: the passes in order, for the CLI, tests and editors.
+
+load -> schema -> resolve -> references -> types -> graph -> lower. Each pass
+returns its value and its diagnostics; lowering never runs on a pipeline with
+errors. A pass that raises is a bug in kfyaml, and it still ends as a
+diagnostic (KY900) rather than a traceback.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+from .catalog import Catalog, StdlibCatalog
+from .diagnostics import Diagnostic, has_errors, make, sort_unique
+from .load import LoadResult, load_bytes, load_file
+
+
+@dataclasses.dataclass(frozen=True)
+class Result:
+    file: str
+    diagnostics: list[Diagnostic]
+    lines: list[str]
+    pipeline_spec: dict | None = None
+    platform_spec: dict | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diagnostics)
+
+    def ir_text(self) -> str:
+        from .emit import ir_text
+
+        return ir_text(self.pipeline_spec, self.platform_spec, os.path.basename(self.file))
+
+
+def _default_catalog() -> Catalog:
+    return StdlibCatalog()
+
+
+def check_file(path: str, catalog: Catalog | None = None, display: str | None = None) -> Result:
+    """Every check, no lowering: what `kfyaml lint` runs."""
+    return _run(load_file(path, display), catalog, lower=False)
+
+
+def compile_file(path: str, catalog: Catalog | None = None, display: str | None = None) -> Result:
+    return _run(load_file(path, display), catalog, lower=True)
+
+
+def compile_bytes(raw: bytes, file: str = "<string>", catalog: Catalog | None = None) -> Result:
+    return _run(load_bytes(raw, file), catalog, lower=True)
+
+
+def _run(loaded: LoadResult, catalog: Catalog | None, lower: bool) -> Result:
+    doc = loaded.document
+    if doc is None:
+        file = loaded.diagnostics[0].file
+        return Result(file, sort_unique(loaded.diagnostics), [])
+    try:
+        return _passes(doc, catalog or _default_catalog(), lower)
+    except Exception as exc:  # a kfyaml bug: report it, never a traceback
+        diag = make(doc.file, 1, 1, "KY900", f"internal error ({type(exc).__name__}: {exc}); nothing was written. "
+                                             "Please report this file to the kfyaml maintainers")
+        return Result(doc.file, [diag], doc.lines)
+
+
+def _passes(doc, catalog: Catalog, lower: bool) -> Result:
+    from .validate_schema import validate
+
+    diags = validate(doc)
+    if diags:
+        return Result(doc.file, sort_unique(diags), doc.lines)
+    from .checks import graph, references, types
+    from .resolve import resolve
+
+    pipeline, diags = resolve(doc, catalog)
+    refs = references.check(doc, pipeline)
+    diags += refs.diagnostics
+    diags += types.check(doc, pipeline, refs)
+    dependency_graph = graph.check(doc, pipeline, refs)
+    diags += dependency_graph.diagnostics
+    diags = sort_unique(diags)
+    if not lower or has_errors(diags):
+        return Result(doc.file, diags, doc.lines)
+    from .lower import lower as lower_pipeline
+
+    spec, platform = lower_pipeline(pipeline, refs, dependency_graph.deps)
+    return Result(doc.file, diags, doc.lines, spec, platform)

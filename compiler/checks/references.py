@@ -1,0 +1,229 @@
+"""Names in expressions: what each `${{ }}` reference points at, and whether it may.
+
+Every `Ref` is resolved once, here, to a `RefInfo` (a param, a step output,
+a loop item or the pipeline status) with its type as seen from where it is
+used: an output read from outside the loop that produced it is the list of
+all iterations (fan-in). The graph, types and lowering passes read these
+results instead of resolving names again.
+
+Scoping rules checked here: outputs of steps that `if:` may skip are not
+readable outside that condition (KY406), loop variables live in their loop
+(KY407), `finally:` steps see neither main-step outputs (KY408) nor is
+`pipeline.status` visible outside them (KY409).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Iterator
+
+from ..diagnostics import Diagnostic, suggest
+from ..expressions import ExprError, template_diagnostic
+from ..load import Document, Path
+from ..model import (ANY, BoolOp, Compare, Expr, ListLit, Literal, Not, Param, Pipeline, Port, Ref, STATUS, Step,
+                     Template, Type)
+
+
+@dataclasses.dataclass(frozen=True)
+class RefInfo:
+    kind: str  # param | output | loop | status
+    type: Type
+    param: Param | None = None
+    producer: Step | None = None
+    output: Port | None = None
+    loop_step: Step | None = None
+    field: str | None = None
+    fan_in: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Use:
+    """One expression in the file: where it is, whose scope it is read in."""
+
+    template: Template
+    expr: Expr
+    offset: int
+    step: Step | None        # the step whose scope reads it; None for pipeline outputs
+    inside: bool             # read inside the step's own loop and condition
+
+
+@dataclasses.dataclass
+class References:
+    infos: dict[int, RefInfo]
+    edges: list[tuple[Step, Step, Path]]  # producer, consumer, where the consumer reads it
+    used_params: set[str]
+    diagnostics: list[Diagnostic]
+
+    def info(self, ref: Ref) -> RefInfo | None:
+        return self.infos.get(id(ref))
+
+
+def refs_in(expr: Expr) -> Iterator[Ref]:
+    if isinstance(expr, Ref):
+        yield expr
+    elif isinstance(expr, Compare):
+        yield from refs_in(expr.left)
+        yield from refs_in(expr.right)
+    elif isinstance(expr, BoolOp):
+        for item in expr.items:
+            yield from refs_in(item)
+    elif isinstance(expr, Not):
+        yield from refs_in(expr.operand)
+    elif isinstance(expr, ListLit):
+        for item in expr.items:
+            yield from refs_in(item)
+
+
+def uses_of(pipeline: Pipeline) -> Iterator[Use]:
+    """Every expression outside command/args, with the scope it is read in."""
+    for step in pipeline.all_steps():
+        if step.loop is not None and isinstance(step.loop.items, Template):
+            yield from _uses(step.loop.items, step, inside=False)
+        if step.condition is not None:
+            yield from _uses(step.condition, step, inside=True)
+        for value in step.args.values():
+            if isinstance(value, Template):
+                yield from _uses(value, step, inside=True)
+    for template in pipeline.outputs.values():
+        yield from _uses(template, None, inside=False)
+
+
+def _uses(template: Template, step: Step | None, inside: bool) -> Iterator[Use]:
+    for offset, expr in zip(template.offsets, template.exprs):
+        yield Use(template, expr, offset, step, inside)
+
+
+def scope_chain(step: Step | None, inside: bool) -> list[Step]:
+    """The steps whose loop and condition enclose a use, innermost first."""
+    if step is None:
+        return []
+    return ([step] if inside else []) + step.ancestors()
+
+
+class _Resolver:
+    def __init__(self, doc: Document, pipeline: Pipeline):
+        self.doc = doc
+        self.pipeline = pipeline
+        self.steps = {s.id: s for s in pipeline.all_steps()}
+        self.loop_vars = {s.loop.var for s in self.steps.values() if s.loop is not None}
+        self.result = References({}, [], set(), [])
+
+    def error(self, use: Use, code: str, message: str):
+        self.result.diagnostics.append(template_diagnostic(self.doc, use.template.path, ExprError(code, message, use.offset)))
+
+    def run(self) -> References:
+        for use in uses_of(self.pipeline):
+            for ref in refs_in(use.expr):
+                info = self.resolve(ref, use)
+                if info is not None:
+                    self.result.infos[id(ref)] = info
+        return self.result
+
+    def resolve(self, ref: Ref, use: Use) -> RefInfo | None:
+        if ref.root == "params":
+            return self.param(ref, use)
+        if ref.root == "steps":
+            return self.output(ref, use)
+        if ref.root == "loop":
+            return self.loop_item(ref, use)
+        if ref.root == "pipeline":
+            if ref.parts != ("status",):
+                self.error(use, "KY502", f"`{ref.text}` is not a name; the pipeline offers `pipeline.status` (in finally: steps)")
+                return None
+            if use.step is None or not use.step.in_finally:
+                self.error(use, "KY409", "`pipeline.status` is only known to steps in `finally:`")
+                return None
+            return RefInfo("status", STATUS)
+        if ref.root == "matrix":
+            self.error(use, "KY504", "`matrix.` values need `matrix:`, which this version does not compile yet")
+            return None
+        self.error(use, "KY502", f"`{ref.text}` is only available in the `command:` and `args:` of an inline step")
+        return None
+
+    def param(self, ref: Ref, use: Use) -> RefInfo | None:
+        if len(ref.parts) != 1:
+            self.error(use, "KY502", f"`{ref.text}`: write `params.<name>`")
+            return None
+        name = ref.parts[0]
+        param = self.pipeline.params.get(name)
+        if param is None:
+            hint = suggest(name, self.pipeline.params) or (
+                f"; declare it under `params:`" if not self.pipeline.params else f"; params are: {', '.join(self.pipeline.params)}")
+            self.error(use, "KY506", f'no param "{name}"{hint}')
+            return None
+        self.result.used_params.add(name)
+        return RefInfo("param", param.type, param=param)
+
+    def output(self, ref: Ref, use: Use) -> RefInfo | None:
+        parts = ref.parts
+        if not parts:
+            self.error(use, "KY502", "`steps` needs a step and an output: `steps.<id>.outputs.<name>`")
+            return None
+        producer = self.steps.get(parts[0])
+        if producer is None:
+            self.error(use, "KY402", f'no step "{parts[0]}"{suggest(parts[0], self.steps)}')
+            return None
+        if len(parts) != 3 or parts[1] != "outputs":
+            self.error(use, "KY502", f"`{ref.text}`: write `steps.{parts[0]}.outputs.<name>`")
+            return None
+        if producer.kind == "group":
+            self.error(use, "KY505", f'step "{producer.id}" is a group and has no outputs; read an output of a step inside it')
+            return None
+        if producer.component is None:
+            return None  # its `uses:` already failed to resolve
+        port = producer.component.outputs.get(parts[2])
+        if port is None:
+            outs = producer.component.outputs
+            hint = suggest(parts[2], outs) or (f"; its outputs are: {', '.join(outs)}" if outs else "; it has no outputs")
+            self.error(use, "KY505", f'step "{producer.id}" has no output "{parts[2]}"{hint}')
+            return None
+        chain = scope_chain(use.step, use.inside)
+        if use.step is not None and (producer is use.step or producer in use.step.ancestors()):
+            self.error(use, "KY403", f'step "{use.step.id}" reads its own output; a step can only read steps before it')
+            return None
+        if use.step is not None and use.step.in_finally and not producer.in_finally:
+            self.error(use, "KY408", f'a finally: step cannot read `{ref.text}`: when the pipeline fails, '
+                                     f'"{producer.id}" may not have run; pass `${{{{ pipeline.status }}}}` instead')
+            return None
+        skipped_by = [s for s in [producer] + producer.ancestors() if s.condition is not None and s not in chain]
+        if skipped_by:
+            cond = skipped_by[-1]
+            where = "its" if cond is producer else f'its group "{cond.id}"\'s'
+            self.error(use, "KY406", f'`{ref.text}` may not exist: step "{producer.id}" is skipped when {where} '
+                                     f"`if:` is false; read it inside the same `if:` (put both in a group)")
+            return None
+        loops = [s for s in [producer] + producer.ancestors() if s.loop is not None and s not in chain]
+        if len(loops) > 1:
+            self.error(use, "KY503", f"`{ref.text}` is gathered from {len(loops)} nested loops; "
+                                     "gather it inside the outer loop first")
+            return None
+        t = Type("list", port.type) if loops else port.type
+        if use.step is not None:
+            self.result.edges.append((producer, use.step, use.template.path))
+        return RefInfo("output", t, producer=producer, output=port, fan_in=bool(loops))
+
+    def loop_item(self, ref: Ref, use: Use) -> RefInfo | None:
+        var = ref.parts[0]
+        for step in scope_chain(use.step, use.inside):
+            if step.loop is not None and step.loop.var == var:
+                item_type = step.loop.item_type
+                if ref.field is not None:
+                    if item_type.name not in ("dict", "any"):
+                        self.error(use, "KY503", f"`{ref.text}`: the items of this loop are {item_type}, not dicts with fields")
+                        return None
+                    item_type = ANY
+                return RefInfo("loop", item_type, loop_step=step, field=ref.field)
+        if var in self.loop_vars:
+            self.error(use, "KY407", f"`{var}` is a loop variable, but this is outside its loop")
+            return None
+        names = ["params", "steps", "pipeline"] + [s.loop.var for s in scope_chain(use.step, use.inside) if s.loop]
+        self.error(use, "KY502", f'unknown name "{var}"{suggest(var, names)}; names are params.<name>, '
+                                 "steps.<id>.outputs.<name>, a loop variable, or pipeline.status")
+        return None
+
+
+def check(doc: Document, pipeline: Pipeline) -> References:
+    return _Resolver(doc, pipeline).run()
+
+
+__all__ = ["check", "References", "RefInfo", "Use", "refs_in", "uses_of", "scope_chain", "Literal"]

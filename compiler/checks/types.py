@@ -1,0 +1,229 @@
+"""Types: every input, condition, loop and comparison, checked at compile time.
+
+KFP only notices most of these at run time, on the cluster. Here passing a
+`model` where a `dataset` is expected, comparing a string output with a
+number, or `if:` on a float is an error with the expression's location.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ..diagnostics import Diagnostic, make
+from ..expressions import ExprError, template_diagnostic
+from ..load import Document
+from ..model import (ANY, BOOL, BoolOp, Compare, Const, Expr, ListLit, Literal, Loop, Not, Pipeline, Ref, Step,
+                     Template, Type)
+from ..resolve import literal_type, value_ok
+from .references import References
+
+_NUMERIC = {"int", "float"}
+
+
+def assignable(source: Type, target: Type) -> bool:
+    """Whether a value of type `source` may be passed where `target` is declared."""
+    if source.name == "any" or target.name == "any":
+        return not (source.is_artifact or target.is_artifact) or source.name == target.name == "any"
+    if source.name == "status":
+        return target.name in ("dict", "string")
+    if source.is_artifact != target.is_artifact:
+        return False
+    if source.name == "list" and target.name == "list":
+        if source.item is None or target.item is None:
+            return not target.is_artifact
+        return assignable(source.item, target.item)
+    if source.is_artifact:
+        return target.name == "artifact" or source.name == target.name
+    if source.name == "int" and target.name == "float":
+        return True
+    return source.name == target.name
+
+
+def _a(t) -> str:
+    text = str(t)
+    return f"an {text}" if text[0] in "aeiou" else f"a {text}"
+
+
+@dataclasses.dataclass
+class _Ctx:
+    template: Template
+    offset: int
+
+
+class _Checker:
+    def __init__(self, doc: Document, pipeline: Pipeline, refs: References):
+        self.doc = doc
+        self.pipeline = pipeline
+        self.refs = refs
+        self.diags: list[Diagnostic] = []
+
+    def error(self, ctx: _Ctx, code: str, message: str):
+        self.diags.append(template_diagnostic(self.doc, ctx.template.path, ExprError(code, message, ctx.offset)))
+
+    def at(self, path, code: str, message: str):
+        line, col = self.doc.locate(path)
+        self.diags.append(make(self.doc.file, line, col, code, message))
+
+    # ---- expression types --------------------------------------------------
+
+    def type_of(self, expr: Expr, ctx: _Ctx) -> Type | None:
+        """The expression's type, or None when an error was already reported."""
+        if isinstance(expr, Const):
+            if expr.value is None:
+                self.error(ctx, "KY504", "`none` has no type here; compare with a value")
+                return None
+            return literal_type(expr.value)
+        if isinstance(expr, ListLit):
+            items = [self.type_of(i, ctx) for i in expr.items]
+            if any(t is None for t in items):
+                return None
+            kinds = set(items)
+            return Type("list", kinds.pop() if len(kinds) == 1 else None)
+        if isinstance(expr, Ref):
+            info = self.refs.info(expr)
+            return info.type if info is not None else None
+        if isinstance(expr, Not):
+            self.condition_operand(expr.operand, ctx, "not")
+            return BOOL
+        if isinstance(expr, BoolOp):
+            for item in expr.items:
+                self.condition_operand(item, ctx, expr.op)
+            return BOOL
+        if isinstance(expr, Compare):
+            self.compare(expr, ctx)
+            return BOOL
+        raise AssertionError(expr)
+
+    def condition_operand(self, expr: Expr, ctx: _Ctx, op: str):
+        t = self.type_of(expr, ctx)
+        if t is None or t.name in ("bool", "any"):
+            return
+        self.error(ctx, "KY503" if not t.is_artifact else "KY507",
+                   f"`{op}` needs true/false values, but `{_text(expr)}` is {_a(t)}; compare it, e.g. `{_text(expr)} > 0`"
+                   if not t.is_artifact else f"`{_text(expr)}` is an artifact and cannot be tested in a condition")
+
+    def compare(self, expr: Compare, ctx: _Ctx):
+        left, right = self.type_of(expr.left, ctx), self.type_of(expr.right, ctx)
+        if left is None or right is None:
+            return
+        for side, t in ((expr.left, left), (expr.right, right)):
+            if t.is_artifact:
+                self.error(ctx, "KY507", f"`{_text(side)}` is an artifact; conditions compare values only")
+                return
+        if expr.op == "in":
+            if right.name not in ("list", "string", "any", "dict"):
+                self.error(ctx, "KY503", f"`in` needs a list or a string on its right, but `{_text(expr.right)}` is {_a(right)}")
+            elif right.name == "string" and left.name not in ("string", "any"):
+                self.error(ctx, "KY503", f"`in` a string needs a string on its left, not {_a(left)}")
+            elif right.name == "list" and right.item is not None and not _comparable(left, right.item):
+                self.error(ctx, "KY503", f"`{_text(expr.left)}` is {_a(left)} but the list holds {right.item} values")
+            return
+        if not _comparable(left, right):
+            self.error(ctx, "KY503", f"cannot compare {_a(left)} (`{_text(expr.left)}`) with {_a(right)} (`{_text(expr.right)}`)")
+            return
+        if expr.op in ("<", "<=", ">", ">=") and left.name not in _NUMERIC | {"string", "any"}:
+            self.error(ctx, "KY503", f"`{expr.op}` orders numbers and strings, not {left} values")
+
+    # ---- places where values are used --------------------------------------
+
+    def run(self):
+        for step in self.pipeline.all_steps():
+            if step.loop is not None:
+                self.loop(step)
+            if step.condition is not None:
+                ctx = _Ctx(step.condition, step.condition.offsets[0])
+                t = self.type_of(step.condition.whole, ctx)
+                if t is not None and t.name not in ("bool", "any"):
+                    self.error(ctx, "KY503" if not t.is_artifact else "KY507",
+                               f"`if:` needs a true/false value, but `{_text(step.condition.whole)}` is {_a(t)}; "
+                               "compare it, e.g. `> 0.9` or `== 'yes'`")
+            if step.component is not None:
+                self.inputs(step)
+        for name, template in self.pipeline.outputs.items():
+            expr = template.whole
+            if not (isinstance(expr, Ref) and expr.root == "steps"):
+                self.error(_Ctx(template, template.offsets[0]), "KY502",
+                           f'pipeline output "{name}" must name a step output: ${{{{ steps.<id>.outputs.<name> }}}}')
+        return self.diags
+
+    def loop(self, step: Step):
+        items = step.loop.items
+        if isinstance(items, Literal):
+            return
+        ctx = _Ctx(items, items.offsets[0])
+        t = self.type_of(items.whole, ctx)
+        if t is None:
+            return
+        if t.name not in ("list", "any") or t.is_artifact:
+            self.error(ctx, "KY503", f"`for_each:` needs a list, but `{_text(items.whole)}` is {_a(t)}")
+            return
+        # The loop variable's type, now that the list's is known.
+        step.loop = Loop(items, step.loop.var, step.loop.max_parallel, t.item or ANY)
+
+    def inputs(self, step: Step):
+        component = step.component
+        for name, value in step.args.items():
+            port = component.inputs.get(name)
+            if port is None:
+                from ..diagnostics import suggest
+
+                hint = suggest(name, component.inputs) or (
+                    f"; its inputs are: {', '.join(component.inputs)}" if component.inputs else "; it has no inputs")
+                line, col = self.doc.locate(step.path + ("with", name), key=True)
+                self.diags.append(make(self.doc.file, line, col, "KY303", f'step "{step.id}" has no input "{name}"{hint}'))
+                continue
+            if isinstance(value, Literal):
+                if port.type.is_artifact:
+                    self.at(value.path, "KY503", f'input "{name}" is {_a(port.type)} artifact: pass a step output '
+                                                 f"(${{{{ steps.<id>.outputs.<name> }}}}), not a literal")
+                elif not value_ok(value.value, port.type):
+                    self.at(value.path, "KY503", f'input "{name}" is {_a(port.type)}, but {value.value!r} is {_a(literal_type(value.value))}')
+                continue
+            whole = value.whole
+            if whole is not None:
+                t = self.type_of(whole, _Ctx(value, value.offsets[0]))
+                if t is not None and not assignable(t, port.type):
+                    self.error(_Ctx(value, value.offsets[0]), "KY503",
+                               f'input "{name}" is {_a(port.type)}, but `{_text(whole)}` is {_a(t)}')
+                continue
+            if port.type.name not in ("string", "any"):
+                self.at(value.path, "KY503", f'input "{name}" is {_a(port.type)}, but text around ${{{{ }}}} makes a string')
+            for offset, expr in zip(value.offsets, value.exprs):
+                t = self.type_of(expr, _Ctx(value, offset))
+                if t is not None and (t.is_artifact or t.name == "status"):
+                    self.error(_Ctx(value, offset), "KY507",
+                               f"`{_text(expr)}` is {_a(t)} and cannot be part of a string")
+        for name, port in component.inputs.items():
+            if name not in step.args and not port.has_default:
+                line, col = self.doc.locate(step.path, key=True)
+                self.diags.append(make(self.doc.file, line, col, "KY304",
+                                       f'step "{step.id}" does not set its required input "{name}" ({port.type}); '
+                                       f"add it under `with:`"))
+
+
+def _comparable(a: Type, b: Type) -> bool:
+    if "any" in (a.name, b.name):
+        return True
+    if a.name in _NUMERIC and b.name in _NUMERIC:
+        return True
+    return a.name == b.name and a.name in ("string", "bool", "list", "dict")
+
+
+def _text(expr: Expr) -> str:
+    if isinstance(expr, Ref):
+        return expr.text
+    if isinstance(expr, Const):
+        return repr(expr.value) if isinstance(expr.value, str) else str(expr.value).lower() if isinstance(expr.value, bool) else str(expr.value)
+    if isinstance(expr, ListLit):
+        return "[" + ", ".join(_text(i) for i in expr.items) + "]"
+    if isinstance(expr, Not):
+        return f"not {_text(expr.operand)}"
+    if isinstance(expr, BoolOp):
+        return f" {expr.op} ".join(_text(i) for i in expr.items)
+    if isinstance(expr, Compare):
+        return f"{_text(expr.left)} {expr.op} {_text(expr.right)}"
+    return "?"
+
+
+def check(doc: Document, pipeline: Pipeline, refs: References) -> list[Diagnostic]:
+    return _Checker(doc, pipeline, refs).run()

@@ -1,0 +1,106 @@
+"""`kfyaml`: argument parsing and printing only; the work is in `api`.
+
+Exit codes: 0 success (lint: no problems), 1 problems in a pipeline file,
+2 a usage error. Only the standard library and the compile path are imported
+here, so `kfyaml compile` and `kfyaml lint` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+
+from . import api
+from .diagnostics import Severity, render
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kfyaml", description="Compile pipeline.yaml to Kubeflow Pipelines v2 IR.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    comp = sub.add_parser("compile", help="check a pipeline and write its KFP IR")
+    comp.add_argument("file", metavar="FILE")
+    comp.add_argument("-o", "--output", metavar="OUT", default="-", help="where to write the IR (default: - for stdout)")
+    lint = sub.add_parser("lint", help="check pipelines without writing anything")
+    lint.add_argument("files", nargs="+", metavar="FILE")
+    lint.add_argument("--format", choices=["text", "json"], default="text")
+    sub.add_parser("schema", help="print the JSON Schema of pipeline.yaml")
+    return parser
+
+
+def _print_diagnostics(result: api.Result, stream) -> None:
+    for diag in result.diagnostics:
+        print(render(diag, result.lines), file=stream)
+
+
+def _write_atomically(path: str, text: str) -> None:
+    """Write next to the target and rename, so a failure never leaves half a file."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".kfyaml-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def cmd_compile(args) -> int:
+    result = api.compile_file(args.file)
+    _print_diagnostics(result, sys.stderr)
+    if not result.ok:
+        errors = sum(d.severity is Severity.ERROR for d in result.diagnostics)
+        print(f"{args.file}: {errors} error(s); nothing was written", file=sys.stderr)
+        return 1
+    text = result.ir_text()
+    if args.output == "-":
+        sys.stdout.write(text)
+        return 0
+    try:
+        _write_atomically(args.output, text)
+    except OSError as exc:
+        print(f"kfyaml: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_lint(args) -> int:
+    results = [api.check_file(path) for path in args.files]
+    problems = sum(len(r.diagnostics) for r in results)
+    if args.format == "json":
+        json.dump([d.to_json() for r in results for d in r.diagnostics], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for result in results:
+            _print_diagnostics(result, sys.stdout)
+    return 1 if problems else 0
+
+
+def cmd_schema(args) -> int:
+    from kfyaml.schemas import pipeline_schema_text
+
+    sys.stdout.write(pipeline_schema_text())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    handler = {"compile": cmd_compile, "lint": cmd_lint, "schema": cmd_schema}[args.command]
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

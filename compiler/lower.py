@@ -1,0 +1,638 @@
+"""Pass 6, lower: a checked `Pipeline` to KFP v2 IR (PipelineSpec + PlatformSpec).
+
+The IR is a tree of DAG components ("scopes"): the root, one per group, and
+the wrappers KFP's backend needs for loops (`for-loop-N`), conditions
+(`condition-N`) and `finally:` (`exit-handler-1`). A value crosses scope
+boundaries the way KFP's own compiler plumbs it: down through
+`pipelinechannel--*` inputs of each DAG on the way, up through DAG outputs
+(a list when it leaves a loop: fan-in). `_Lowering.bind` does both, from
+whichever scope a task sits in, so every consumer is lowered the same way.
+
+Dicts are built with the field names of the `kfp-pipeline-spec` protobuf
+messages (JSON form); the test suite parses every output strictly into
+`pipeline_spec_pb2.PipelineSpec`. The messages themselves are not imported:
+`kfp.pipeline_spec` imports all of kfp, which compile must not pay for.
+
+Identical components and executors (same interface, image, command,
+resources, env, timeout) are emitted once and shared.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from .cel import CelLowering
+from .checks.references import References, refs_in
+from .model import (ANY, PARAMETER_TYPE, SCHEMA_TITLE, Component, Expr, Literal, Pipeline, Port, Ref, Step,
+                    Template, Type)
+from .resolve import literal_type, memory_gb
+
+SDK_VERSION = "kfyaml-0.1.0"
+SCHEMA_VERSION = "2.1.0"
+FINAL_STATUS = "TASK_FINAL_STATUS"
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """Where a value comes from: a param, a step output, a loop item (and field)."""
+
+    kind: str  # param | output | loop
+    key: Any   # param name | (Step, output name) | loop Step
+    type: Type
+    field: str | None = None
+
+    @property
+    def whole(self) -> "Source":
+        return dataclasses.replace(self, field=None) if self.field else self
+
+
+@dataclasses.dataclass(eq=False)
+class Scope:
+    name: str                   # component name without "comp-"
+    kind: str                   # root | group | loop | condition | exit
+    parent: "Scope | None"
+    task: str | None            # this scope's task name in its parent
+    tasks: dict[str, dict] = dataclasses.field(default_factory=dict)
+    inputs: dict[str, Type] = dataclasses.field(default_factory=dict)
+    outputs: dict[str, tuple[Type, dict]] = dataclasses.field(default_factory=dict)
+    item_input: str | None = None  # loops: the input the iterator sets
+
+    def chain(self) -> list["Scope"]:
+        out, node = [], self
+        while node is not None:
+            out.append(node)
+            node = node.parent
+        return out
+
+
+def task_name(step_id: str) -> str:
+    return step_id.replace("_", "-")
+
+
+def _param_type(t: Type) -> str:
+    return PARAMETER_TYPE.get(t.name, "STRING")
+
+
+def _artifact_type(t: Type) -> dict:
+    base = t.item if t.name == "list" else t
+    return {"schemaTitle": SCHEMA_TITLE[base.name], "schemaVersion": "0.0.1"}
+
+
+def _artifact_spec(t: Type) -> dict:
+    spec = {"artifactType": _artifact_type(t)}
+    if t.name == "list":
+        spec["isArtifactList"] = True
+    return spec
+
+
+def _listed(t: Type) -> Type:
+    return Type("list", t)
+
+
+def _seconds(value: float) -> str:
+    return f"{int(value)}s" if float(value).is_integer() else f"{value}s"
+
+
+def _number(text: str) -> float:
+    return float(text[:-1]) / 1000 if text.endswith("m") else float(text)
+
+
+class _Lowering:
+    def __init__(self, pipeline: Pipeline, refs: References, deps: dict[Step, set[Step]]):
+        self.pipeline = pipeline
+        self.refs = refs
+        self.deps = deps
+        self.root = Scope("root", "root", None, None)
+        self.counter = 0
+        self.taken = {task_name(s.id) for s in pipeline.all_steps()}
+        self.leaf: dict[Step, tuple[Scope, str]] = {}      # where a step's own task is
+        self.outer: dict[Step, tuple[Scope, str]] = {}     # its outermost task, among its siblings
+        self.loop_scope: dict[Step, Scope] = {}
+        self.components: dict[str, dict] = {}
+        self.executors: dict[str, dict] = {}
+        self.component_names: dict[str, str] = {}          # content key -> component name
+        self.platform_executors: dict[str, dict] = {}
+        self.exit_scope: Scope | None = None
+        self.condition_of: dict[Step, Scope] = {}
+
+    # ---- scopes --------------------------------------------------------------
+
+    def new_scope(self, kind: str, parent: Scope, base: str | None = None) -> Scope:
+        if base is None:
+            prefix = {"loop": "for-loop", "condition": "condition", "exit": "exit-handler"}[kind]
+            while True:
+                self.counter += 1
+                base = f"{prefix}-{self.counter}"
+                if base not in self.taken:
+                    break
+        self.taken.add(base)
+        scope = Scope(base, kind, parent, base)
+        parent.tasks[base] = {"componentRef": {"name": f"comp-{base}"}, "taskInfo": {"name": base}}
+        return scope
+
+    def place(self, step: Step, scope: Scope):
+        """Create the scopes and task for one step (and its children) inside `scope`.
+
+        A leaf step sits in `for-loop-N` and/or `condition-N` wrappers. A group
+        is its own DAG: with only `for_each:` that DAG is the loop, with `if:`
+        its task carries the condition (inside the loop when it has both, so
+        the condition is evaluated per item).
+        """
+        name = task_name(step.id)
+        current, outer_task = scope, None
+        is_group = step.kind == "group"
+        if step.loop is not None:
+            loop = self.new_scope("loop", current, base=name if is_group and step.condition is None else None)
+            self.loop_scope[step] = loop
+            outer_task, current = loop.task, loop
+        if is_group:
+            if step.loop is not None and step.condition is None:
+                group = current
+            else:
+                group = self.new_scope("group", current, base=name)
+                outer_task = outer_task or group.task
+            if step.condition is not None:
+                self.condition_of[step] = group
+            if step.display_name:
+                group.parent.tasks[group.task]["taskInfo"]["name"] = step.display_name
+            self.leaf[step] = (group, group.task)
+            for child in step.children:
+                self.place(child, group)
+        else:
+            if step.condition is not None:
+                cond = self.new_scope("condition", current)
+                self.condition_of[step] = cond
+                outer_task, current = outer_task or cond.task, cond
+            current.tasks[name] = {"taskInfo": {"name": step.display_name or name}}
+            outer_task = outer_task or name
+            self.leaf[step] = (current, name)
+        self.outer[step] = (scope, outer_task)
+
+    # ---- values across scopes -------------------------------------------------
+
+    def source_of(self, ref: Ref) -> Source | None:
+        info = self.refs.info(ref)
+        if info.kind == "param":
+            return Source("param", info.param.name, info.param.type)
+        if info.kind == "output":
+            return Source("output", (info.producer, info.output.name), info.output.type)
+        if info.kind == "loop":
+            return Source("loop", info.loop_step, info.type if not info.field else ANY, info.field)
+        return None  # pipeline.status is bound directly
+
+    def channel(self, src: Source) -> str:
+        if src.kind == "param":
+            name = f"pipelinechannel--{src.key}"
+        elif src.kind == "output":
+            producer, output = src.key
+            name = f"pipelinechannel--{self.leaf[producer][1]}-{output}"
+        else:
+            name = self.loop_scope[src.key].item_input
+        return f"{name}-subvar-{src.field}" if src.field else name
+
+    def ensure_input(self, scope: Scope, src: Source) -> str:
+        """Make `src` an input of DAG `scope`, bound by its task in the parent scope."""
+        name = self.channel(src)
+        if name not in scope.inputs:
+            scope.inputs[name] = src.type
+            binding, dep = self.bind(scope.parent, src)
+            task = scope.parent.tasks[scope.task]
+            self.add_input(task, name, binding, src.type.is_artifact)
+            if dep:
+                task.setdefault("_deps", set()).add(dep)
+        return name
+
+    def bind(self, scope: Scope, src: Source) -> tuple[dict, str | None]:
+        """The binding a task in `scope` uses to read `src`, and the sibling task it must wait for."""
+        if src.field:
+            binding, dep = self.bind(scope, src.whole)
+            return {**binding, "parameterExpressionSelector": f'parseJson(string_value)["{src.field}"]'}, dep
+        artifact = src.type.is_artifact
+        if src.kind == "param":
+            if scope is self.root:
+                return {"componentInputParameter": src.key}, None
+            return {"componentInputParameter": self.ensure_input(scope, src)}, None
+        if src.kind == "loop":
+            loop = self.loop_scope[src.key]
+            if scope is loop:
+                return {"componentInputParameter": loop.item_input}, None
+            return {"componentInputParameter": self.ensure_input(scope, src)}, None
+        producer, output = src.key
+        pscope, ptask = self.leaf[producer]
+        if pscope is scope:
+            key = "taskOutputArtifact" if artifact else "taskOutputParameter"
+            field = "outputArtifactKey" if artifact else "outputParameterKey"
+            return {key: {field: output, "producerTask": ptask}}, ptask
+        chain = pscope.chain()
+        if scope in chain:
+            child = chain[chain.index(scope) - 1]
+            key_name = self.expose(child, src)
+            key = "taskOutputArtifact" if artifact else "taskOutputParameter"
+            field = "outputArtifactKey" if artifact else "outputParameterKey"
+            return {key: {field: key_name, "producerTask": child.task}}, child.task
+        name = self.ensure_input(scope, src)
+        return {"componentInputArtifact" if artifact else "componentInputParameter": name}, None
+
+    def expose(self, scope: Scope, src: Source) -> str:
+        """Make `src`, produced inside `scope`, an output of that DAG; a list if it is a loop."""
+        name = self.channel(src)
+        if name in scope.outputs:
+            return name
+        producer, output = src.key
+        pscope, ptask = self.leaf[producer]
+        if pscope is scope:
+            inner_task, inner_key, inner_type = ptask, output, src.type
+        else:
+            chain = pscope.chain()
+            child = chain[chain.index(scope) - 1]
+            inner_key = self.expose(child, src)
+            inner_task, inner_type = child.task, child.outputs[inner_key][0]
+        t = _listed(inner_type) if scope.kind == "loop" else inner_type
+        if t.is_artifact:
+            selector = {"artifactSelectors": [{"outputArtifactKey": inner_key, "producerSubtask": inner_task}]}
+        else:
+            selector = {"valueFromParameter": {"outputParameterKey": inner_key, "producerSubtask": inner_task}}
+        scope.outputs[name] = (t, selector)
+        return name
+
+    @staticmethod
+    def add_input(task: dict, name: str, binding: dict, artifact: bool):
+        task.setdefault("inputs", {}).setdefault("artifacts" if artifact else "parameters", {})[name] = binding
+
+    # ---- tasks -----------------------------------------------------------------
+
+    def lower_step(self, step: Step):
+        scope, name = self.leaf[step]
+        if step.loop is not None:
+            self.lower_loop(step)
+        if step.condition is not None:
+            self.lower_condition(step)
+        if step.kind == "group":
+            for child in step.children:
+                self.lower_step(child)
+            return
+        task = scope.tasks[name]
+        component = step.component
+        status_inputs = set()
+        for input_name, value in sorted(step.args.items()):
+            port = component.inputs[input_name]
+            if isinstance(value, Literal):
+                self.add_input(task, input_name, {"runtimeValue": {"constant": _constant(value.value, port.type)}}, False)
+                continue
+            whole = value.whole
+            if whole is not None:
+                info = self.refs.info(whole) if isinstance(whole, Ref) else None
+                if info is not None and info.kind == "status":
+                    producer = self.exit_scope.task
+                    self.add_input(task, input_name, {"taskFinalStatus": {"producerTask": producer}}, False)
+                    status_inputs.add(input_name)
+                    continue
+                if isinstance(whole, Ref):
+                    binding, dep = self.bind(scope, self.source_of(whole))
+                    self.add_input(task, input_name, binding, port.type.is_artifact)
+                    if dep:
+                        task.setdefault("_deps", set()).add(dep)
+                    continue
+                self.add_input(task, input_name, {"runtimeValue": {"constant": _const_expr(whole)}}, False)
+                continue
+            text = []
+            for part in value.parts:
+                if isinstance(part, str):
+                    text.append(part)
+                elif isinstance(part, Ref):
+                    src = self.source_of(part)
+                    chan = self.channel(src)
+                    binding, dep = self.bind(scope, src)
+                    self.add_input(task, chan, binding, False)
+                    if dep:
+                        task.setdefault("_deps", set()).add(dep)
+                    text.append("{{$.inputs.parameters['%s']}}" % chan)
+                else:
+                    text.append(_text_of(_const_expr(part)))
+            self.add_input(task, input_name, {"runtimeValue": {"constant": "".join(text)}}, False)
+        comp_name, exec_name = self.component_for(step, status_inputs)
+        task["componentRef"] = {"name": comp_name}
+        task["cachingOptions"] = ({"enableCache": True} if step.cache else {})
+        if step.cache and step.cache_key:
+            task["cachingOptions"]["cacheKey"] = step.cache_key
+        if step.retry is not None:
+            r = step.retry
+            task["retryPolicy"] = {"maxRetryCount": r.max, "backoffDuration": _seconds(r.backoff_s),
+                                   "backoffFactor": r.factor, "backoffMaxDuration": _seconds(r.max_backoff_s)}
+        if step.in_finally:
+            task["triggerPolicy"] = {"strategy": "ALL_UPSTREAM_TASKS_COMPLETED"}
+            task.setdefault("_deps", set()).add(self.exit_scope.task)
+
+    def lower_loop(self, step: Step):
+        loop = self.loop_scope[step]
+        parent = loop.parent
+        task = parent.tasks[loop.task]
+        items = step.loop.items
+        if isinstance(items, Literal):
+            loop.item_input = f"pipelinechannel--loop-item-param-{loop.name.rsplit('-', 1)[-1]}" \
+                if loop.name.startswith("for-loop-") else f"pipelinechannel--{loop.name}-loop-item"
+            task["parameterIterator"] = {"itemInput": loop.item_input,
+                                         "items": {"raw": json.dumps(items.value, sort_keys=True, separators=(", ", ": "))}}
+        else:
+            src = self.source_of(items.whole)
+            list_src = dataclasses.replace(src, type=src.type if src.type.name == "list" else Type("list"))
+            # The list is an input of the loop DAG, bound in the parent; the iterator walks it.
+            name = self.channel(list_src)
+            loop.inputs[name] = list_src.type
+            binding, dep = self.bind(parent, list_src)
+            self.add_input(task, name, binding, False)
+            if dep:
+                task.setdefault("_deps", set()).add(dep)
+            loop.item_input = f"{name}-loop-item"
+            task["parameterIterator"] = {"itemInput": loop.item_input, "items": {"inputParameter": name}}
+        item_type = step.loop.item_type
+        loop.inputs[loop.item_input] = item_type if item_type.name not in ("any",) else Type("string")
+        if step.loop.max_parallel:
+            task["iteratorPolicy"] = {"parallelismLimit": step.loop.max_parallel}
+
+    def lower_condition(self, step: Step):
+        scope = self.condition_of[step]
+        expr = step.condition.whole
+        names: dict[int, str] = {}
+        for ref in refs_in(expr):
+            names[id(ref)] = self.ensure_input(scope, self.source_of(ref))
+        cel = CelLowering(lambda r: names[id(r)], self.expr_type).lower(expr)
+        scope.parent.tasks[scope.task]["triggerPolicy"] = {"condition": cel}
+
+    def expr_type(self, expr: Expr) -> Type:
+        if isinstance(expr, Ref):
+            info = self.refs.info(expr)
+            return ANY if info.field else info.type
+        from .model import Const, ListLit
+
+        if isinstance(expr, Const):
+            return literal_type(expr.value)
+        if isinstance(expr, ListLit):
+            kinds = {self.expr_type(i) for i in expr.items}
+            return Type("list", kinds.pop() if len(kinds) == 1 else None)
+        return Type("bool")
+
+    # ---- components and executors ----------------------------------------------
+
+    def component_for(self, step: Step, status_inputs: set[str]) -> tuple[str, str]:
+        component = step.component
+        spec: dict = {}
+        inputs = _io_definitions(component.inputs, status_inputs)
+        if inputs:
+            spec["inputDefinitions"] = inputs
+        outputs = _io_definitions(component.outputs, set())
+        if outputs:
+            spec["outputDefinitions"] = outputs
+        container = {"image": component.image}
+        command = [_placeholder_text(v, component) for v in component.command]
+        args = [_placeholder_text(v, component) for v in component.args]
+        if command:
+            container["command"] = command
+        if args:
+            container["args"] = args
+        if step.env:
+            container["env"] = [{"name": k, "value": v} for k, v in step.env.items()]
+        resources = _resources(step)
+        if resources:
+            container["resources"] = resources
+        executor = {"container": container}
+        platform = {"activeDeadlineSeconds": str(step.timeout_s)} if step.timeout_s else None
+        key = json.dumps([spec, executor, platform], sort_keys=True)
+        if key in self.component_names:
+            name = self.component_names[key]
+            return f"comp-{name}", f"exec-{name}"
+        name = task_name(step.id)
+        self.component_names[key] = name
+        spec["executorLabel"] = f"exec-{name}"
+        self.components[f"comp-{name}"] = spec
+        self.executors[f"exec-{name}"] = executor
+        if platform:
+            self.platform_executors[f"exec-{name}"] = platform
+        return f"comp-{name}", f"exec-{name}"
+
+    # ---- the whole pipeline ----------------------------------------------------
+
+    def run(self) -> tuple[dict, dict | None]:
+        pipeline = self.pipeline
+        main_scope = self.root
+        if pipeline.finally_steps:
+            self.exit_scope = self.new_scope("exit", self.root)
+            main_scope = self.exit_scope
+        for step in pipeline.steps:
+            self.place(step, main_scope)
+        for step in pipeline.finally_steps:
+            self.place(step, self.root)
+        for step in pipeline.steps + pipeline.finally_steps:
+            self.lower_step(step)
+        self.add_dependencies()
+        root_outputs = self.pipeline_outputs()
+        return self.assemble(root_outputs)
+
+    def add_dependencies(self):
+        for step, preds in self.deps.items():
+            if not preds:
+                continue
+            scope, name = self.outer[step]
+            task = scope.tasks[name]
+            for pred in preds:
+                task.setdefault("_deps", set()).add(self.outer[pred][1])
+
+    def pipeline_outputs(self) -> dict:
+        out: dict = {"parameters": {}, "artifacts": {}}
+        defs: dict = {"parameters": {}, "artifacts": {}}
+        for name, template in self.pipeline.outputs.items():
+            src = self.source_of(template.whole)
+            info = self.refs.info(template.whole)
+            t = info.type
+            producer = info.producer
+            pscope, ptask = self.leaf[producer]
+            if pscope is self.root:
+                inner_task, inner_key = ptask, info.output.name
+            else:
+                chain = pscope.chain()
+                child = chain[chain.index(self.root) - 1]
+                inner_key = self.expose(child, src)
+                inner_task = child.task
+            if t.is_artifact:
+                out["artifacts"][name] = {"artifactSelectors": [{"outputArtifactKey": inner_key, "producerSubtask": inner_task}]}
+                defs["artifacts"][name] = _artifact_spec(t)
+            else:
+                out["parameters"][name] = {"valueFromParameter": {"outputParameterKey": inner_key, "producerSubtask": inner_task}}
+                defs["parameters"][name] = {"parameterType": _param_type(t)}
+        return {"outputs": {k: v for k, v in out.items() if v}, "definitions": {k: v for k, v in defs.items() if v}}
+
+    def scopes(self) -> list[Scope]:
+        found = []
+
+        def visit(scope: Scope):
+            found.append(scope)
+            for child in self._children.get(scope, []):
+                visit(child)
+
+        self._children: dict[Scope, list[Scope]] = {}
+        for step in self.pipeline.all_steps():
+            for scope in (self.leaf[step][0], self.loop_scope.get(step), self.condition_of.get(step)):
+                if scope is None:
+                    continue
+                for node in scope.chain():
+                    if node.parent is not None and node not in self._children.setdefault(node.parent, []):
+                        self._children[node.parent].append(node)
+        visit(self.root)
+        return found
+
+    def assemble(self, root_outputs: dict) -> tuple[dict, dict | None]:
+        scopes = self.scopes()
+        for scope in scopes:
+            for task in scope.tasks.values():
+                deps = task.pop("_deps", None)
+                if deps:
+                    task["dependentTasks"] = sorted(deps)
+        components = dict(self.components)
+        for scope in scopes:
+            if scope is self.root:
+                continue
+            components[f"comp-{scope.name}"] = self.dag_component(scope)
+        root: dict = {"dag": {"tasks": self.root.tasks}}
+        if root_outputs["outputs"]:
+            root["dag"]["outputs"] = root_outputs["outputs"]
+            root["outputDefinitions"] = root_outputs["definitions"]
+        params = {}
+        for name, param in self.pipeline.params.items():
+            spec = {"parameterType": _param_type(param.type)}
+            if param.has_default:
+                spec["defaultValue"] = _constant(param.default, param.type)
+                spec["isOptional"] = True
+            if param.description:
+                spec["description"] = param.description
+            params[name] = spec
+        if params:
+            root["inputDefinitions"] = {"parameters": params}
+        info = {"name": self.pipeline.name}
+        if self.pipeline.display_name != self.pipeline.name:
+            info["displayName"] = self.pipeline.display_name
+        if self.pipeline.description:
+            info["description"] = self.pipeline.description
+        spec = {
+            "components": components,
+            "deploymentSpec": {"executors": self.executors},
+            "pipelineInfo": info,
+            "root": root,
+            "schemaVersion": SCHEMA_VERSION,
+            "sdkVersion": SDK_VERSION,
+        }
+        platform = None
+        if self.platform_executors:
+            platform = {"platforms": {"kubernetes": {"deploymentSpec": {"executors": self.platform_executors}}}}
+        return spec, platform
+
+    def dag_component(self, scope: Scope) -> dict:
+        comp: dict = {"dag": {"tasks": scope.tasks}}
+        if scope.outputs:
+            outputs: dict = {}
+            definitions: dict = {}
+            for name, (t, selector) in sorted(scope.outputs.items()):
+                kind = "artifacts" if t.is_artifact else "parameters"
+                outputs.setdefault(kind, {})[name] = selector
+                definitions.setdefault(kind, {})[name] = _artifact_spec(t) if t.is_artifact else {"parameterType": _param_type(t)}
+            comp["dag"]["outputs"] = outputs
+            comp["outputDefinitions"] = definitions
+        if scope.inputs:
+            defs: dict = {}
+            for name, t in sorted(scope.inputs.items()):
+                if t.is_artifact:
+                    defs.setdefault("artifacts", {})[name] = _artifact_spec(t)
+                else:
+                    defs.setdefault("parameters", {})[name] = {"parameterType": _param_type(t)}
+            comp["inputDefinitions"] = defs
+        return comp
+
+
+def _io_definitions(ports: dict[str, Port], status_inputs: set[str]) -> dict:
+    out: dict = {}
+    for name, port in ports.items():
+        if port.type.is_artifact:
+            out.setdefault("artifacts", {})[name] = _artifact_spec(port.type)
+            if port.description:
+                out["artifacts"][name]["description"] = port.description
+            continue
+        if name in status_inputs:
+            out.setdefault("parameters", {})[name] = {"parameterType": FINAL_STATUS, "isOptional": True}
+            continue
+        spec = {"parameterType": _param_type(port.type)}
+        if port.has_default:
+            spec["defaultValue"] = _constant(port.default, port.type)
+            spec["isOptional"] = True
+        if port.description:
+            spec["description"] = port.description
+        out.setdefault("parameters", {})[name] = spec
+    return out
+
+
+def _placeholder_text(value, component: Component) -> str:
+    if isinstance(value, Literal):
+        return value.value if isinstance(value.value, str) else json.dumps(value.value)
+    text = []
+    for part in value.parts:
+        if isinstance(part, str):
+            text.append(part)
+            continue
+        kind, name = part.root, part.parts[0]
+        port = (component.inputs if kind == "inputs" else component.outputs)[name]
+        if kind == "inputs":
+            text.append("{{$.inputs.artifacts['%s'].path}}" % name if port.type.is_artifact
+                        else "{{$.inputs.parameters['%s']}}" % name)
+        else:
+            text.append("{{$.outputs.artifacts['%s'].path}}" % name if port.type.is_artifact
+                        else "{{$.outputs.parameters['%s'].output_file}}" % name)
+    return "".join(text)
+
+
+def _resources(step: Step) -> dict:
+    r = step.resources
+    out: dict = {}
+    if r.cpu:
+        out["cpuLimit"] = _number(r.cpu)
+        out["resourceCpuLimit"] = r.cpu
+    if r.cpu_request:
+        out["cpuRequest"] = _number(r.cpu_request)
+        out["resourceCpuRequest"] = r.cpu_request
+    if r.memory:
+        out["memoryLimit"] = memory_gb(r.memory)
+        out["resourceMemoryLimit"] = r.memory
+    if r.memory_request:
+        out["memoryRequest"] = memory_gb(r.memory_request)
+        out["resourceMemoryRequest"] = r.memory_request
+    if r.gpu:
+        gpu_type = r.gpu_type or "nvidia.com/gpu"
+        out["accelerator"] = {"count": str(r.gpu), "resourceCount": str(r.gpu), "resourceType": gpu_type, "type": gpu_type}
+    return out
+
+
+def _constant(value: Any, t: Type) -> Any:
+    if t.name == "float" and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def _const_expr(expr) -> Any:
+    from .model import Const, ListLit
+
+    if isinstance(expr, Const):
+        return expr.value
+    if isinstance(expr, ListLit):
+        return [_const_expr(i) for i in expr.items]
+    raise ValueError("not a constant")
+
+
+def _text_of(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value)
+
+
+def lower(pipeline: Pipeline, refs: References, deps: dict[Step, set[Step]]) -> tuple[dict, dict | None]:
+    return _Lowering(pipeline, refs, deps).run()

@@ -1,0 +1,236 @@
+"""The typed pipeline that the resolve pass builds and later passes read.
+
+Every object keeps the YAML path it came from, so any check can report a
+location through `Document.locate` without carrying line numbers around.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Union
+
+from .load import Path
+
+VALUE_TYPES = ("string", "int", "float", "bool", "list", "dict")
+ARTIFACT_TYPES = ("artifact", "dataset", "model", "metrics", "classification_metrics", "html", "markdown")
+
+PARAMETER_TYPE = {"string": "STRING", "int": "NUMBER_INTEGER", "float": "NUMBER_DOUBLE", "bool": "BOOLEAN",
+                  "list": "LIST", "dict": "STRUCT", "any": "STRING", "status": "TASK_FINAL_STATUS"}
+SCHEMA_TITLE = {"artifact": "system.Artifact", "dataset": "system.Dataset", "model": "system.Model",
+                "metrics": "system.Metrics", "classification_metrics": "system.ClassificationMetrics",
+                "html": "system.HTML", "markdown": "system.Markdown"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Type:
+    """A value or artifact type; `list` may know its element type."""
+
+    name: str
+    item: "Type | None" = None
+
+    @property
+    def is_artifact(self) -> bool:
+        return self.name in ARTIFACT_TYPES or (self.name == "list" and self.item is not None and self.item.is_artifact)
+
+    def __str__(self) -> str:
+        if self.name == "list" and self.item is not None:
+            return f"list of {self.item}"
+        return self.name
+
+
+ANY = Type("any")
+STRING, INT, FLOAT, BOOL, LIST, DICT = (Type(n) for n in VALUE_TYPES)
+STATUS = Type("status")
+
+
+# ---- expressions -----------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Ref:
+    """A name in an expression: `params.x`, `steps.a.outputs.b`, `item.f`, ..."""
+
+    root: str               # params | steps | loop | pipeline | inputs | outputs
+    parts: tuple[str, ...]  # the rest of the dotted name
+    text: str               # as written, for messages
+    field: str | None = None  # `.field` selected from a loop item
+
+
+@dataclasses.dataclass(frozen=True)
+class Const:
+    value: Any
+
+
+@dataclasses.dataclass(frozen=True)
+class Compare:
+    op: str  # == != < <= > >= in
+    left: "Expr"
+    right: "Expr"
+
+
+@dataclasses.dataclass(frozen=True)
+class BoolOp:
+    op: str  # and | or
+    items: tuple["Expr", ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Not:
+    operand: "Expr"
+
+
+@dataclasses.dataclass(frozen=True)
+class ListLit:
+    items: tuple["Expr", ...]
+
+
+Expr = Union[Ref, Const, Compare, BoolOp, Not, ListLit]
+
+
+@dataclasses.dataclass(frozen=True)
+class Template:
+    """A YAML string holding `${{ }}`: text parts and expressions in order.
+
+    A template that is exactly one expression (`whole`) keeps the
+    expression's type; any text around it makes a string.
+    """
+
+    parts: tuple[Union[str, Expr], ...]
+    path: Path
+    offsets: tuple[int, ...]  # where each expression starts in the string
+
+    @property
+    def whole(self) -> Expr | None:
+        if len(self.parts) == 1 and not isinstance(self.parts[0], str):
+            return self.parts[0]
+        return None
+
+    @property
+    def exprs(self) -> list[Expr]:
+        return [p for p in self.parts if not isinstance(p, str)]
+
+
+@dataclasses.dataclass(frozen=True)
+class Literal:
+    value: Any
+    path: Path
+
+
+Value = Union[Literal, Template]
+
+
+# ---- components and steps --------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Port:
+    name: str
+    type: Type
+    path: Path
+    default: Any = None
+    has_default: bool = False
+    description: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Component:
+    """What a step runs: its typed interface and its container.
+
+    `command` and `args` keep their `${{ inputs.x }}`/`${{ outputs.y }}`
+    placeholders as Templates; lowering turns them into KFP placeholders.
+    """
+
+    name: str
+    inputs: dict[str, Port]
+    outputs: dict[str, Port]
+    image: str
+    command: tuple[Value, ...] = ()
+    args: tuple[Value, ...] = ()
+    path: Path = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Resources:
+    cpu: str | None = None
+    memory: str | None = None
+    cpu_request: str | None = None
+    memory_request: str | None = None
+    gpu: int | None = None
+    gpu_type: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Retry:
+    max: int = 0
+    backoff_s: float = 0
+    factor: float = 2.0
+    max_backoff_s: float = 3600
+
+
+@dataclasses.dataclass(frozen=True)
+class Loop:
+    """`for_each:` with its variable; `items` is a literal list or a Template."""
+
+    items: Union[Literal, Template]
+    var: str
+    max_parallel: int | None
+    item_type: Type
+
+
+@dataclasses.dataclass(eq=False)
+class Step:
+    id: str
+    path: Path
+    kind: str  # component | group
+    component: Component | None = None
+    args: dict[str, Value] = dataclasses.field(default_factory=dict)
+    needs: list[tuple[str, Path]] = dataclasses.field(default_factory=list)
+    condition: Template | None = None
+    loop: Loop | None = None
+    cache: bool = True
+    cache_key: str | None = None
+    retry: Retry | None = None
+    resources: Resources = Resources()
+    env: dict[str, str] = dataclasses.field(default_factory=dict)
+    timeout_s: int | None = None
+    display_name: str | None = None
+    children: list["Step"] = dataclasses.field(default_factory=list)
+    parent: "Step | None" = None
+    in_finally: bool = False
+    written: frozenset = frozenset()  # the keys written on this step, to locate inherited settings
+
+    def ancestors(self) -> list["Step"]:
+        """Enclosing groups, innermost first."""
+        out, node = [], self.parent
+        while node is not None:
+            out.append(node)
+            node = node.parent
+        return out
+
+    def walk(self):
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+@dataclasses.dataclass(frozen=True)
+class Param:
+    name: str
+    type: Type
+    path: Path
+    default: Any = None
+    has_default: bool = False
+    description: str | None = None
+
+
+@dataclasses.dataclass
+class Pipeline:
+    name: str
+    description: str | None
+    params: dict[str, Param]
+    steps: list[Step]
+    finally_steps: list[Step]
+    outputs: dict[str, Template]
+    display_name: str
+
+    def all_steps(self):
+        for step in self.steps + self.finally_steps:
+            yield from step.walk()

@@ -1,0 +1,413 @@
+"""Pass 3, resolve: the schema-valid document becomes a typed `Pipeline`.
+
+Here each step gets its kind and component (a catalog entry or an inline
+container), its settings with `defaults:` and enclosing groups' settings
+folded in, and every `${{ }}` string parsed. Names inside expressions are
+checked later, by the types pass, once all steps are known.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from .catalog import Catalog
+from .diagnostics import Diagnostic, make, suggest
+from .expressions import ExprError, has_expression, parse_template, template_diagnostic
+from .load import Document, Path
+from .model import (ANY, ARTIFACT_TYPES, Component, Literal, Loop, Param, Pipeline, Port, Ref, Resources, Retry,
+                    Step, Template, Type, VALUE_TYPES)
+
+_CPU = re.compile(r"^([0-9]*[.])?[0-9]+m?$")
+_MEMORY = re.compile(r"^[0-9]+(E|Ei|P|Pi|T|Ti|G|Gi|M|Mi|K|Ki)?$")
+_DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(s|m|h|d)?$")
+_UNITS = {None: 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_KINDS = ("uses", "image", "steps")
+_CONTAINER_ONLY = ("command", "args", "inputs", "outputs")
+_INHERITED = ("cache", "retry", "resources", "env", "timeout")
+
+
+def sanitize_name(name: str) -> str:
+    """KFP's pipeline-name rule: lower case, runs of other characters to '-'."""
+    out = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return out or "pipeline"
+
+
+def value_ok(value: Any, t: Type) -> bool:
+    """Whether a literal YAML value has type `t`."""
+    if t.name in ("any",):
+        return True
+    if t.name == "string":
+        return isinstance(value, str)
+    if t.name == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if t.name == "float":
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if t.name == "bool":
+        return isinstance(value, bool)
+    if t.name == "list":
+        return isinstance(value, list)
+    if t.name == "dict":
+        return isinstance(value, dict)
+    return False
+
+
+def literal_type(value: Any) -> Type:
+    if isinstance(value, bool):
+        return Type("bool")
+    if isinstance(value, int):
+        return Type("int")
+    if isinstance(value, float):
+        return Type("float")
+    if isinstance(value, str):
+        return Type("string")
+    if isinstance(value, dict):
+        return Type("dict")
+    if isinstance(value, list):
+        items = {literal_type(v) for v in value}
+        if items == {Type("int"), Type("float")}:
+            items = {Type("float")}
+        return Type("list", items.pop() if len(items) == 1 else None)
+    return ANY
+
+
+def duration_seconds(value: Any) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    match = _DURATION.match(str(value))
+    if not match:
+        return None
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+class Resolver:
+    def __init__(self, doc: Document, catalog: Catalog):
+        self.doc = doc
+        self.catalog = catalog
+        self.diags: list[Diagnostic] = []
+        self.seen_ids: dict[str, Path] = {}
+
+    def error(self, path: Path, code: str, message: str, key: bool = False):
+        line, col = self.doc.locate(path, key=key)
+        self.diags.append(make(self.doc.file, line, col, code, message))
+
+    # ---- entry -------------------------------------------------------------
+
+    def resolve(self) -> Pipeline:
+        data = self.doc.data
+        params = {name: self.param(name, spec, ("params", name)) for name, spec in (data.get("params") or {}).items()}
+        defaults = data.get("defaults") or {}
+        steps = self.steps(data["steps"], ("steps",), None, defaults, in_finally=False)
+        finally_steps = self.steps(data.get("finally") or {}, ("finally",), None, defaults, in_finally=True)
+        outputs = {}
+        for name, text in (data.get("outputs") or {}).items():
+            template = self.template(text, ("outputs", name))
+            if template is not None:
+                outputs[name] = template
+        return Pipeline(name=sanitize_name(data["name"]), description=data.get("description"), params=params,
+                        steps=steps, finally_steps=finally_steps, outputs=outputs, display_name=data["name"])
+
+    def template(self, text: str, path: Path, whole: bool = True) -> Template | None:
+        try:
+            template = parse_template(text, path)
+        except ExprError as err:
+            self.diags.append(template_diagnostic(self.doc, path, err))
+            return None
+        if whole and template.whole is None:
+            self.error(path, "KY501", "this must be one expression and nothing else: "
+                                      '"${{ ... }}", with any text inside the braces')
+            return None
+        return template
+
+    def value(self, raw: Any, path: Path):
+        if isinstance(raw, str) and has_expression(raw):
+            return self.template(raw, path, whole=False)
+        return Literal(raw, path)
+
+    def param(self, name: str, spec: Any, path: Path) -> Param:
+        if isinstance(spec, str):
+            return Param(name, Type(spec), path)
+        t = Type(spec["type"])
+        has_default = "default" in spec
+        default = spec.get("default")
+        if has_default and not value_ok(default, t):
+            self.error(path + ("default",), "KY308",
+                       f"the default of param \"{name}\" must be {_a(t)}, not {default!r}")
+        return Param(name, t, path, default, has_default, spec.get("description"))
+
+    # ---- steps -------------------------------------------------------------
+
+    def steps(self, specs: dict, path: Path, parent: Step | None, inherited: dict, in_finally: bool) -> list[Step]:
+        return [self.step(sid, spec, path + (sid,), parent, inherited, in_finally) for sid, spec in specs.items()]
+
+    def step(self, sid: str, spec: dict, path: Path, parent: Step | None, inherited: dict, in_finally: bool) -> Step:
+        if sid in self.seen_ids:
+            first = self.doc.locate(self.seen_ids[sid], key=True)
+            self.error(path, "KY307", f'step id "{sid}" is already used at line {first[0]}; '
+                                      "ids are unique in the whole file, groups included", key=True)
+        else:
+            self.seen_ids[sid] = path
+        settings = _inherit(inherited, spec)
+        step = Step(id=sid, path=path, kind="component", parent=parent, in_finally=in_finally,
+                    display_name=spec.get("display_name"), written=frozenset(spec))
+        kinds = [k for k in _KINDS if k in spec]
+        if len(kinds) != 1:
+            self.error(path, "KY201", f'step "{sid}" needs exactly one of uses:, image: or steps:'
+                                      + (f" (it has {', '.join(kinds)})" if kinds else ""), key=True)
+        kind = kinds[0] if kinds else None
+        if kind != "image":
+            for key in _CONTAINER_ONLY:
+                if key in spec:
+                    self.error(path + (key,), "KY201", f"`{key}:` belongs to inline container steps (with `image:`)", key=True)
+        if kind == "uses":
+            step.component = self.uses(spec["uses"], path + ("uses",))
+        elif kind == "image":
+            step.component = self.container(sid, spec, path)
+        elif kind == "steps":
+            step.kind = "group"
+            if "with" in spec:
+                self.error(path + ("with",), "KY201", "a group has no inputs; set `with:` on the steps inside it", key=True)
+        step.args = {name: self.value(raw, path + ("with", name)) for name, raw in (spec.get("with") or {}).items()}
+        step.args = {k: v for k, v in step.args.items() if v is not None}
+        needs = spec.get("needs") or []
+        needs = [needs] if isinstance(needs, str) else needs
+        step.needs = [(n, path + ("needs", i) if isinstance(spec.get("needs"), list) else path + ("needs",))
+                      for i, n in enumerate(needs)]
+        if "if" in spec:
+            step.condition = self.template(spec["if"], path + ("if",))
+        if "for_each" in spec:
+            step.loop = self.loop(spec, path)
+        elif "as" in spec or "max_parallel" in spec:
+            key = "as" if "as" in spec else "max_parallel"
+            self.error(path + (key,), "KY201", f"`{key}:` only applies with `for_each:`", key=True)
+        self.settings(step, settings, path)
+        if kind == "steps":
+            step.children = self.steps(spec["steps"], path + ("steps",), step, settings, in_finally)
+        if in_finally and (kind == "steps" or "for_each" in spec or "if" in spec):
+            key = "steps" if kind == "steps" else ("for_each" if "for_each" in spec else "if")
+            self.error(path + (key,), "KY201", f"a `finally:` step is a single step; `{key}:` is not allowed there", key=True)
+        return step
+
+    def loop(self, spec: dict, path: Path) -> Loop | None:
+        raw = spec["for_each"]
+        var = spec.get("as", "item")
+        if isinstance(raw, list):
+            return Loop(Literal(raw, path + ("for_each",)), var, spec.get("max_parallel"), _item_type(raw))
+        template = self.template(raw, path + ("for_each",))
+        if template is None:
+            return None
+        return Loop(template, var, spec.get("max_parallel"), ANY)
+
+    def uses(self, ref: str, path: Path) -> Component | None:
+        if ref.startswith(self.catalog.prefix):
+            name = ref[len(self.catalog.prefix):]
+            component = self.catalog.get(name)
+            if component is None:
+                names = self.catalog.names()
+                hint = suggest(name, names) or (f"; the library has: {', '.join(names)}" if names
+                                                else "; the standard library has no steps in this version")
+                self.error(path, "KY301", f'no standard-library step "{name}"{hint}')
+            return component
+        if ref.startswith("./") or ref.startswith("../") or ref.endswith((".yaml", ".yml")):
+            self.error(path, "KY302", f'`uses: {ref}`: component and pipeline files are not supported yet; '
+                                      "write the step inline with `image:` and `command:`")
+            return None
+        self.error(path, "KY302", f'`uses: {ref}` is not a step reference; use `stdlib/<name>`')
+        return None
+
+    def ports(self, specs: dict, path: Path, is_input: bool) -> dict[str, Port]:
+        ports = {}
+        for name, spec in (specs or {}).items():
+            spec = {"type": spec} if isinstance(spec, str) else spec
+            t = Type(spec["type"])
+            if spec.get("list"):
+                if not t.is_artifact or not is_input:
+                    self.error(path + (name, "list"), "KY201",
+                               "`list: true` is for artifact inputs that gather a loop's artifacts", key=True)
+                else:
+                    t = Type("list", t)
+            has_default = "default" in spec
+            if has_default and (t.is_artifact or not is_input):
+                self.error(path + (name, "default"), "KY308", "only value inputs can have a default", key=True)
+                has_default = False
+            elif has_default and not value_ok(spec["default"], t):
+                self.error(path + (name, "default"), "KY308",
+                           f'the default of input "{name}" must be {_a(t)}, not {spec["default"]!r}')
+            ports[name] = Port(name, t, path + (name,), spec.get("default"), has_default, spec.get("description"))
+        return ports
+
+    def container(self, sid: str, spec: dict, path: Path) -> Component | None:
+        inputs = self.ports(spec.get("inputs"), path + ("inputs",), True)
+        outputs = self.ports(spec.get("outputs"), path + ("outputs",), False)
+        for name in set(inputs) & set(outputs):
+            self.error(path + ("outputs", name), "KY201",
+                       f'"{name}" is both an input and an output; give them different names', key=True)
+        lines = {}
+        for key in ("command", "args"):
+            values = []
+            for i, raw in enumerate(spec.get(key) or []):
+                raw = raw if isinstance(raw, str) else _scalar_text(raw)
+                values.append(self.value(raw, path + (key, i)))
+            lines[key] = tuple(v for v in values if v is not None)
+        used = self.placeholders(lines["command"] + lines["args"], inputs, outputs)
+        for ports, kind in ((inputs, "input"), (outputs, "output")):
+            for name, port in ports.items():
+                if (kind, name) not in used:
+                    what = "receives its value or path" if kind == "input" else "receives the path to write it"
+                    self.error(port.path, "KY306", f'{kind} "{name}" is declared but the command never {what}; '
+                                                   f'add "${{{{ {kind}s.{name} }}}}" to `command:` or `args:`', key=True)
+        return Component(sid, inputs, outputs, spec["image"], lines["command"], lines["args"], path)
+
+    def placeholders(self, values, inputs, outputs) -> set[tuple[str, str]]:
+        used = set()
+        for value in values:
+            if not isinstance(value, Template):
+                continue
+            for offset, expr in zip(value.offsets, value.exprs):
+                ok = isinstance(expr, Ref) and expr.root in ("inputs", "outputs") and len(expr.parts) == 1
+                if not ok:
+                    self.diags.append(template_diagnostic(self.doc, value.path, ExprError(
+                        "KY305", "a command or arg may only use ${{ inputs.<name> }} and ${{ outputs.<name> }}; "
+                                 "pass params and step outputs in through `with:` and an input", offset)))
+                    continue
+                kind, name = expr.root[:-1], expr.parts[0]
+                ports = inputs if kind == "input" else outputs
+                if name not in ports:
+                    hint = suggest(name, ports) or (f"; declare it under `{expr.root}:`")
+                    self.diags.append(template_diagnostic(self.doc, value.path, ExprError(
+                        "KY305", f'the step has no {kind} "{name}"{hint}', offset)))
+                    continue
+                if kind == "input" and ports[name].type.name == "list":
+                    if ports[name].type.is_artifact:
+                        self.diags.append(template_diagnostic(self.doc, value.path, ExprError(
+                            "KY507", f'input "{name}" is a list of artifacts and has no single path', offset)))
+                used.add((kind, name))
+        return used
+
+    # ---- settings ----------------------------------------------------------
+
+    def settings(self, step: Step, s: dict, path: Path):
+        cache = s.get("cache", True)
+        step.cache = cache is not False
+        step.cache_key = cache.get("key") if isinstance(cache, dict) else None
+        if "retry" in s:
+            r = s["retry"]
+            backoff = self.duration(r.get("backoff", 0), _setting_path(step, s, "retry", path) + ("backoff",))
+            max_backoff = self.duration(r.get("max_backoff", 3600), _setting_path(step, s, "retry", path) + ("max_backoff",))
+            step.retry = Retry(r.get("max", 0), backoff, float(r.get("factor", 2.0)), max_backoff)
+        if "resources" in s:
+            step.resources = self.resources(s["resources"], _setting_path(step, s, "resources", path))
+        step.env = {}
+        for name, value in (s.get("env") or {}).items():
+            if isinstance(value, str) and has_expression(value):
+                self.error(_setting_path(step, s, "env", path) + (name,), "KY508",
+                           f'env "{name}" is an expression; KFP sets environment variables from literals only: '
+                           "pass the value through `with:` and an input instead")
+            step.env[name] = _scalar_text(value)
+        if "timeout" in s:
+            seconds = self.duration(s["timeout"], _setting_path(step, s, "timeout", path))
+            step.timeout_s = max(1, math.ceil(seconds))
+
+    def duration(self, raw, path: Path) -> float:
+        seconds = duration_seconds(raw)
+        if seconds is None:
+            self.error(path, "KY310", f"{raw!r} is not a duration; write seconds (`90`) or `30s`, `5m`, `2h`, `1d`")
+            return 0
+        return seconds
+
+    def resources(self, r: dict, path: Path) -> Resources:
+        out = {}
+        for key in ("cpu", "cpu_request"):
+            if key in r:
+                text = _scalar_text(r[key])
+                if not _CPU.match(text) or float(text.rstrip("m")) <= 0:
+                    self.error(path + (key,), "KY309",
+                               f'{key} "{text}" is not a CPU amount; write cores (`2`, `0.5`) or millicores (`500m`)')
+                out[key] = text
+        for key in ("memory", "memory_request"):
+            if key in r:
+                text = _scalar_text(r[key])
+                if not _MEMORY.match(text):
+                    self.error(path + (key,), "KY309", f'{key} "{text}" is not a memory amount; write a whole number '
+                                                      "with an optional unit: 512Mi, 8Gi, 2G")
+                out[key] = text
+        if "gpu" in r:
+            out["gpu"] = r["gpu"]
+        if "gpu_type" in r:
+            out["gpu_type"] = r["gpu_type"]
+            if not r.get("gpu"):
+                self.error(path + ("gpu_type",), "KY309", "gpu_type is set but gpu is not; set `gpu:` to the number of GPUs",
+                           key=True)
+        if "cpu" in out and "cpu_request" in out and _cpu(out["cpu_request"]) > _cpu(out["cpu"]):
+            self.error(path + ("cpu_request",), "KY309", f'cpu_request {out["cpu_request"]} is more than the cpu limit {out["cpu"]}')
+        if "memory" in out and "memory_request" in out and _MEMORY.match(out["memory"]) and _MEMORY.match(out["memory_request"]) \
+                and memory_gb(out["memory_request"]) > memory_gb(out["memory"]):
+            self.error(path + ("memory_request",), "KY309",
+                       f'memory_request {out["memory_request"]} is more than the memory limit {out["memory"]}')
+        return Resources(**out)
+
+
+def _inherit(inherited: dict, spec: dict) -> dict:
+    """Settings for a step: its own over its group's over `defaults:`.
+
+    `resources` and `env` merge key by key; the others replace as a whole.
+    Each merged value remembers where it was written, for error locations.
+    """
+    out = dict(inherited)
+    for key in _INHERITED:
+        if key in spec:
+            if key in ("resources", "env") and isinstance(inherited.get(key), dict):
+                out[key] = {**inherited[key], **spec[key]}
+            else:
+                out[key] = spec[key]
+    return out
+
+
+def _setting_path(step: Step, settings: dict, key: str, path: Path) -> Path:
+    """Where an inherited setting was written: the step, a group, or `defaults:`."""
+    for node in [step] + step.ancestors():
+        if key in node.written:
+            return node.path + (key,)
+    return ("defaults", key)
+
+
+def _scalar_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(value)
+    return str(value)
+
+
+def _item_type(items: list) -> Type:
+    t = literal_type(items)
+    return t.item if t.item is not None else ANY
+
+
+def _cpu(text: str) -> float:
+    return float(text[:-1]) / 1000 if text.endswith("m") else float(text)
+
+
+_MEM_UNITS = {"E": 10**18, "Ei": 2**60, "P": 10**15, "Pi": 2**50, "T": 10**12, "Ti": 2**40, "G": 10**9,
+              "Gi": 2**30, "M": 10**6, "Mi": 2**20, "K": 10**3, "Ki": 2**10, "": 1}
+
+
+def memory_gb(text: str) -> float:
+    """KFP's memory number: the amount in units of 10^9 bytes."""
+    match = _MEMORY.match(text)
+    number, unit = text[: match.start(1)] if match.group(1) else text, match.group(1) or ""
+    return float(number) * _MEM_UNITS[unit] / 10**9
+
+
+def _a(t: Type) -> str:
+    return f"an {t}" if str(t)[0] in "aeiou" else f"a {t}"
+
+
+def resolve(doc: Document, catalog: Catalog) -> tuple[Pipeline, list[Diagnostic]]:
+    resolver = Resolver(doc, catalog)
+    pipeline = resolver.resolve()
+    return pipeline, resolver.diags
+
+
+__all__ = ["resolve", "sanitize_name", "value_ok", "literal_type", "memory_gb", "ARTIFACT_TYPES", "VALUE_TYPES"]

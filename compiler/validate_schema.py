@@ -1,0 +1,163 @@
+"""Pass 2, schema: the document against schemas/pipeline.schema.json.
+
+The schema is the one editors use, so anything it rejects is already
+underlined in the user's editor; this pass gives the same verdict with a
+file:line:col, one message per real problem (anyOf failures reduced to their
+best match) and a "did you mean" for misspelt keys.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jsonschema
+from jsonschema.exceptions import ValidationError, best_match
+
+from kfyaml.schemas import pipeline_schema
+
+from .diagnostics import Diagnostic, make, suggest
+from .load import Document
+
+_TYPE_NAMES = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "true or false",
+               "object": "a mapping", "array": "a list", "null": "null"}
+
+
+@functools.lru_cache(maxsize=1)
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(pipeline_schema())
+
+
+def validate(doc: Document) -> list[Diagnostic]:
+    diags: list[Diagnostic] = []
+    for error in _validator().iter_errors(doc.data):
+        diags.extend(_to_diagnostics(doc, error))
+    return diags
+
+
+def _describe(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        short = value if len(value) <= 40 else value[:37] + "..."
+        return f'the string "{short}"'
+    return "a list" if isinstance(value, list) else "a mapping"
+
+
+def _where(path) -> str:
+    keys = [p for p in path if isinstance(p, str)]
+    return f'"{keys[-1]}"' if keys else "the document"
+
+
+def _to_diagnostics(doc: Document, error: ValidationError) -> list[Diagnostic]:
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        types = _all_branch_types(error)
+        if types:
+            line, col = doc.locate(tuple(error.absolute_path))
+            want = " or ".join(_TYPE_NAMES.get(t, t) for t in types)
+            return [make(doc.file, line, col, "KY201",
+                         f"{_where(error.absolute_path)} must be {want}, not {_describe(error.instance)}")]
+        error = _deepest(error)
+    path = tuple(error.absolute_path)
+    kind = error.validator
+    if kind == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set(error.schema.get("properties", {}))
+        out = []
+        for key in error.instance:
+            if key not in allowed:
+                line, col = doc.locate(path + (key,), key=True)
+                hint = suggest(key, allowed) or f"; allowed keys are: {', '.join(sorted(allowed))}"
+                out.append(make(doc.file, line, col, "KY202", f'unknown key "{key}"{hint}'))
+        return out
+    if kind == "propertyNames" or "propertyNames" in error.schema_path:
+        return [_bad_name(doc, path, error)]
+    line, col = doc.locate(path)
+    if kind == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        where = "the pipeline" if not path else _where(path)
+        return [make(doc.file, line, col, "KY201", f'{where} is missing the required key "{missing}"')]
+    if kind == "type":
+        expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        want = " or ".join(_TYPE_NAMES.get(t, t) for t in expected)
+        return [make(doc.file, line, col, "KY201", f"{_where(path)} must be {want}, not {_describe(error.instance)}")]
+    if kind == "enum":
+        hint = suggest(str(error.instance), map(str, error.validator_value))
+        hint = hint or "; choose one of: " + ", ".join(str(c) for c in error.validator_value)
+        return [make(doc.file, line, col, "KY201", f"{_describe(error.instance)} is not allowed for {_where(path)}{hint}")]
+    if kind == "const":
+        return [make(doc.file, line, col, "KY201", f"{_where(path)} must be {error.validator_value!r}")]
+    if kind == "pattern" and isinstance(error.instance, str) and r"\$\{\{" in error.validator_value:
+        return [make(doc.file, line, col, "KY201",
+                     f'{_where(path)} must be one expression, written "${{{{ ... }}}}"')]
+    if kind == "pattern":
+        return [make(doc.file, line, col, "KY201", f"{_describe(error.instance)} is not a valid value for {_where(path)}; "
+                                                   f"it must match {error.validator_value}")]
+    if kind in ("minimum", "maximum"):
+        return [make(doc.file, line, col, "KY201", f"{_where(path)} {_plain(error)}")]
+    return [make(doc.file, line, col, "KY201", f"{_where(path)}: {_plain(error)}")]
+
+
+def _plain(error: ValidationError) -> str:
+    if error.validator == "minimum":
+        return f"must be at least {error.validator_value}, not {error.instance!r}"
+    if error.validator == "maximum":
+        return f"must be at most {error.validator_value}, not {error.instance!r}"
+    if error.validator == "minProperties":
+        return "must not be empty"
+    if error.validator == "minItems":
+        return f"needs at least {error.validator_value} item(s)"
+    if error.validator == "minLength":
+        return "must not be empty"
+    if error.validator == "uniqueItems":
+        return "lists the same entry twice; remove the repeat"
+    return error.message
+
+
+def _all_branch_types(error: ValidationError) -> list[str]:
+    """The accepted types, when the value's type matched no branch at all."""
+    branches = {e.relative_schema_path[0] for e in error.context}
+    failed = {e.relative_schema_path[0]: e.validator_value for e in error.context
+              if e.validator == "type" and not e.relative_path}
+    if branches != set(failed):
+        return []
+    types: list[str] = []
+    for value in failed.values():
+        for t in value if isinstance(value, list) else [value]:
+            if t not in types:
+                types.append(t)
+    return types
+
+
+def _deepest(error: ValidationError) -> ValidationError:
+    """The branch of an anyOf that the value most nearly matched."""
+    while error.validator in ("anyOf", "oneOf") and error.context:
+        # Prefer a branch whose type matched: its error says what is wrong inside.
+        wrong_type = {e.relative_schema_path[0] for e in error.context
+                      if e.validator == "type" and not e.relative_path}
+        typed = [e for e in error.context if e.relative_schema_path[0] not in wrong_type]
+        error = best_match(typed or error.context)
+    return error
+
+
+def _bad_name(doc: Document, path, error: ValidationError) -> Diagnostic:
+    # jsonschema reports the object's path; the offending key is the instance.
+    name = error.instance if isinstance(error.instance, str) else str(error.instance)
+    if path and path[-1] == name:
+        path = path[:-1]
+    line, col = doc.locate(path + (name,), key=True)
+    parent = path[-1] if path else "the document"
+    if parent in ("steps", "finally"):
+        what = "a step id"
+        rule = "lower-case letters, digits and _, starting with a letter"
+    else:
+        what = "a name"
+        rule = "letters, digits and _, not starting with a digit"
+    fixed = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name)
+    if what == "a step id":
+        fixed = fixed.lower()
+        if fixed and not fixed[0].isalpha():
+            fixed = "s_" + fixed
+    return make(doc.file, line, col, "KY201", f'"{name}" is not {what}: use {rule} (for example "{fixed}")')
