@@ -1,7 +1,9 @@
 """IR to text: the same pipeline always gives the same bytes.
 
-Keys are sorted, flow style is never used, and nothing that varies between
-runs (time, absolute paths, versions of other tools) is written.
+Keys are sorted and nothing that varies between runs (time, absolute paths,
+versions of other tools) is written. Mappings and lists that hold only
+scalars are written in flow style (`componentRef: {name: comp-train}`):
+IR stays readable and is well under half the size of KFP's.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ except AttributeError:  # pragma: no cover
 
 
 def dump(data: dict) -> str:
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=True, default_flow_style=False, allow_unicode=True, width=4096)
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=True, default_flow_style=None, allow_unicode=True, width=120)
 
 
 def ir_text(pipeline_spec: dict, platform_spec: dict | None, source_name: str) -> str:

@@ -10,6 +10,7 @@ only ever data: nothing here can execute or render it.
 from __future__ import annotations
 
 import functools
+import re
 from typing import Union
 
 from .diagnostics import Diagnostic, make
@@ -17,6 +18,10 @@ from .load import Document, Path
 from .model import BoolOp, Compare, Const, Expr, ListLit, Not, Ref, Template
 
 OPEN, CLOSE = "${{", "}}"
+# A plain dotted name, the commonest expression by far, takes a fast path that
+# builds the same tree Jinja2 would (tests/test_expressions.py checks that).
+_DOTTED = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*$")
+_KEYWORDS = {"and", "or", "not", "in", "is", "if", "else", "true", "false", "none", "True", "False", "None"}
 _ROOTS = {"params", "steps", "pipeline", "inputs", "outputs", "matrix"}
 _OPS = {"eq": "==", "ne": "!=", "lt": "<", "lteq": "<=", "gt": ">", "gteq": ">=", "in": "in", "notin": "not in"}
 
@@ -75,6 +80,22 @@ def split(text: str) -> list[tuple[int, str | None, str]]:
 
 
 def parse_expr(source: str, offset: int = 0) -> Expr:
+    match = _DOTTED.match(source)
+    if match and not _KEYWORDS.intersection(match.group(1).split(".")):
+        return _dotted(match.group(1).split("."), source.strip(), offset)
+    return parse_with_jinja(source, offset)
+
+
+def _dotted(names: list[str], source: str, offset: int) -> Ref:
+    head, parts = names[0], tuple(names[1:])
+    if head in _ROOTS:
+        return Ref(head, parts, source)
+    if len(parts) > 1:
+        raise ExprError("KY504", f"`{source}`: a loop item has one level of fields (`{head}.{parts[0]}`)", offset)
+    return Ref("loop", (head,), source, field=parts[0] if parts else None)
+
+
+def parse_with_jinja(source: str, offset: int = 0) -> Expr:
     import jinja2
 
     if not source.strip():

@@ -24,7 +24,32 @@ _TYPE_NAMES = {"string": "a string", "integer": "an integer", "number": "a numbe
 
 @functools.lru_cache(maxsize=1)
 def _validator() -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(pipeline_schema())
+    schema = pipeline_schema()
+    defs = schema["$defs"]
+    fast = _inline(schema, defs)
+    fast["$defs"] = {name: _inline(sub, defs) for name, sub in defs.items()}
+    return jsonschema.Draft202012Validator(fast)
+
+
+_RECURSIVE = {"step", "steps"}
+
+
+def _inline(node, defs):
+    """The schema with its non-recursive `$ref`s expanded in place.
+
+    Same meaning, but jsonschema resolves a `$ref` on every visit, which is
+    a third of the validation time for a large pipeline.
+    """
+    if isinstance(node, dict):
+        ref = node.get("$ref", "")
+        if ref.startswith("#/$defs/") and ref.rsplit("/", 1)[1] not in _RECURSIVE:
+            merged = {k: _inline(v, defs) for k, v in node.items() if k != "$ref"}
+            merged.update(_inline(defs[ref.rsplit("/", 1)[1]], defs))
+            return merged
+        return {k: _inline(v, defs) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_inline(v, defs) for v in node]
+    return node
 
 
 def validate(doc: Document) -> list[Diagnostic]:
