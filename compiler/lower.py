@@ -580,12 +580,14 @@ def _placeholder_text(value, component: Component) -> str:
             continue
         kind, name = part.root, part.parts[0]
         port = (component.inputs if kind == "inputs" else component.outputs)[name]
-        if kind == "inputs":
-            text.append("{{$.inputs.artifacts['%s'].path}}" % name if port.type.is_artifact
-                        else "{{$.inputs.parameters['%s']}}" % name)
+        io = "inputs" if kind == "inputs" else "outputs"
+        if port.type.is_artifact:
+            attr = part.parts[1] if len(part.parts) == 2 else "path"
+            text.append("{{$.%s.artifacts['%s'].%s}}" % (io, name, attr))
+        elif kind == "inputs":
+            text.append("{{$.inputs.parameters['%s']}}" % name)
         else:
-            text.append("{{$.outputs.artifacts['%s'].path}}" % name if port.type.is_artifact
-                        else "{{$.outputs.parameters['%s'].output_file}}" % name)
+            text.append("{{$.outputs.parameters['%s'].output_file}}" % name)
     return "".join(text)
 
 

@@ -265,7 +265,7 @@ class Resolver:
             if not isinstance(value, Template):
                 continue
             for offset, expr in zip(value.offsets, value.exprs):
-                ok = isinstance(expr, Ref) and expr.root in ("inputs", "outputs") and len(expr.parts) == 1
+                ok = isinstance(expr, Ref) and expr.root in ("inputs", "outputs") and 1 <= len(expr.parts) <= 2
                 if not ok:
                     self.diags.append(template_diagnostic(self.doc, value.path, ExprError(
                         "KY305", "a command or arg may only use ${{ inputs.<name> }} and ${{ outputs.<name> }}; "
@@ -278,10 +278,15 @@ class Resolver:
                     self.diags.append(template_diagnostic(self.doc, value.path, ExprError(
                         "KY305", f'the step has no {kind} "{name}"{hint}', offset)))
                     continue
-                if kind == "input" and ports[name].type.name == "list":
-                    if ports[name].type.is_artifact:
-                        self.diags.append(template_diagnostic(self.doc, value.path, ExprError(
-                            "KY507", f'input "{name}" is a list of artifacts and has no single path', offset)))
+                port_type = ports[name].type
+                if len(expr.parts) == 2 and (expr.parts[1] not in ("path", "uri") or not port_type.is_artifact):
+                    self.diags.append(template_diagnostic(self.doc, value.path, ExprError(
+                        "KY305", f"`{expr.text}`: only an artifact has `.path` and `.uri`; write `{expr.root}.{name}`"
+                        if not port_type.is_artifact else f"`{expr.text}`: an artifact offers `.path` and `.uri`", offset)))
+                    continue
+                if kind == "input" and port_type.name == "list" and port_type.is_artifact:
+                    self.diags.append(template_diagnostic(self.doc, value.path, ExprError(
+                        "KY507", f'input "{name}" is a list of artifacts and has no single path', offset)))
                 used.add((kind, name))
         return used
 

@@ -9,6 +9,7 @@ best match) and a "did you mean" for misspelt keys.
 from __future__ import annotations
 
 import functools
+import re
 
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
@@ -90,9 +91,10 @@ def _to_diagnostics(doc: Document, error: ValidationError) -> list[Diagnostic]:
     kind = error.validator
     if kind == "additionalProperties" and isinstance(error.instance, dict):
         allowed = set(error.schema.get("properties", {}))
+        patterns = [re.compile(p) for p in error.schema.get("patternProperties", {})]
         out = []
         for key in error.instance:
-            if key not in allowed:
+            if key not in allowed and not any(p.search(key) for p in patterns):
                 line, col = doc.locate(path + (key,), key=True)
                 hint = suggest(key, allowed) or f"; allowed keys are: {', '.join(sorted(allowed))}"
                 out.append(make(doc.file, line, col, "KY202", f'unknown key "{key}"{hint}'))
