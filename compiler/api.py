@@ -77,7 +77,8 @@ def _passes(doc, catalog: Catalog, lower: bool) -> Result:
     refs = references.check(doc, pipeline)
     diags += refs.diagnostics
     diags += types.check(doc, pipeline, refs)
-    dependency_graph = graph.check(doc, pipeline, refs)
+    expressions_ok = not any(d.code in ("KY501", "KY502", "KY504", "KY506") for d in diags)
+    dependency_graph = graph.check(doc, pipeline, refs, expressions_ok)
     diags += dependency_graph.diagnostics
     diags = sort_unique(diags)
     if not lower or has_errors(diags):

@@ -103,7 +103,10 @@ def parse_with_jinja(source: str, offset: int = 0) -> Expr:
     try:
         tree = _environment().parse("{{ " + source + " }}")
     except jinja2.TemplateSyntaxError as exc:
-        raise ExprError("KY501", f"invalid expression `{source.strip()}`: {exc.message}", offset) from None
+        message = exc.message or "syntax error"
+        if "end of print statement" in message:
+            message = "it ends too early" if "unexpected" in message else "something follows the end of the expression"
+        raise ExprError("KY501", f"invalid expression `{source.strip()}`: {message}", offset) from None
     body = tree.body
     if len(body) != 1 or not isinstance(body[0], jinja2.nodes.Output) or len(body[0].nodes) != 1:
         raise ExprError("KY501", f"invalid expression `{source.strip()}`", offset)

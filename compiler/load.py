@@ -45,6 +45,14 @@ _HEX = re.compile(r"^0x[0-9a-fA-F]+$")
 _FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
 _INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
 _NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
+# What usually causes libyaml's commonest complaints, said as a fix.
+_HINTS = {
+    "did not find expected key": "; check this line's indentation against the lines above",
+    "mapping values are not allowed": "; a value holding `: ` must be quoted, or the indentation is off",
+    "found character that cannot start any token": "; quote the value (tabs and `@`, `` ` `` cannot start a plain value)",
+    "could not find expected ':'": "; a key needs `: ` after it, or a multi-line value needs quotes",
+    "found undefined alias": "; define the anchor (&name) before its alias (*name)",
+}
 _ALLOWED_TAGS = {"tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
                  "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null", "tag:yaml.org,2002:map",
                  "tag:yaml.org,2002:seq", "!"}
@@ -173,7 +181,8 @@ class _Composer:
                         'write "${{ ... }}" (in quotes), or use block style')
         problem = exc.problem or "invalid YAML"
         context = f" ({exc.context})" if exc.context else ""
-        return make(self.file, line, col, "KY101", f"{problem}{context}")
+        hint = next((h for p, h in _HINTS.items() if p in problem), "")
+        return make(self.file, line, col, "KY101", f"{problem}{context}{hint}")
 
     def _unquoted_expression(self, line: int, exc) -> tuple[int, int] | None:
         """Where an unquoted `${{` inside flow style caused the syntax error."""
@@ -207,7 +216,8 @@ class _Composer:
     def _check_tag(self, event, pos):
         tag = getattr(event, "tag", None)
         if tag and tag not in _ALLOWED_TAGS:
-            self.stop(pos, "KY110", f"the YAML tag {tag!r} is not allowed in a pipeline file; remove it")
+            shown = "!!" + tag[len("tag:yaml.org,2002:"):] if tag.startswith("tag:yaml.org,2002:") else tag
+            self.stop(pos, "KY110", f"the YAML tag {shown} is not allowed in a pipeline file; remove it")
 
     def _node(self, event, events, path: Path, depth: int) -> Any:
         pos = _pos(event.start_mark)

@@ -195,7 +195,8 @@ class Step:
     children: list["Step"] = dataclasses.field(default_factory=list)
     parent: "Step | None" = None
     in_finally: bool = False
-    written: frozenset = frozenset()  # the keys written on this step, to locate inherited settings
+    written: frozenset = frozenset()
+    unparsed_args: frozenset = frozenset()  # `with:` values whose expressions failed to parse  # the keys written on this step, to locate inherited settings
 
     def ancestors(self) -> list["Step"]:
         """Enclosing groups, innermost first."""

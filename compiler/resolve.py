@@ -133,7 +133,7 @@ class Resolver:
         default = spec.get("default")
         if has_default and not value_ok(default, t):
             self.error(path + ("default",), "KY308",
-                       f"the default of param \"{name}\" must be {_a(t)}, not {default!r}")
+                       f"the default of param \"{name}\" must be {_a(t)}, not {show(default)}")
         return Param(name, t, path, default, has_default, spec.get("description"))
 
     # ---- steps -------------------------------------------------------------
@@ -155,8 +155,8 @@ class Resolver:
         if len(kinds) != 1:
             self.error(path, "KY201", f'step "{sid}" needs exactly one of uses:, image: or steps:'
                                       + (f" (it has {', '.join(kinds)})" if kinds else ""), key=True)
-        kind = kinds[0] if kinds else None
-        if kind != "image":
+        kind = kinds[0] if len(kinds) == 1 else None
+        if kind != "image" and "image" not in kinds:
             for key in _CONTAINER_ONLY:
                 if key in spec:
                     self.error(path + (key,), "KY201", f"`{key}:` belongs to inline container steps (with `image:`)", key=True)
@@ -168,8 +168,9 @@ class Resolver:
             step.kind = "group"
             if "with" in spec:
                 self.error(path + ("with",), "KY201", "a group has no inputs; set `with:` on the steps inside it", key=True)
-        step.args = {name: self.value(raw, path + ("with", name)) for name, raw in (spec.get("with") or {}).items()}
-        step.args = {k: v for k, v in step.args.items() if v is not None}
+        args = {name: self.value(raw, path + ("with", name)) for name, raw in (spec.get("with") or {}).items()}
+        step.args = {k: v for k, v in args.items() if v is not None}
+        step.unparsed_args = frozenset(k for k, v in args.items() if v is None)
         needs = spec.get("needs") or []
         needs = [needs] if isinstance(needs, str) else needs
         step.needs = [(n, path + ("needs", i) if isinstance(spec.get("needs"), list) else path + ("needs",))
@@ -233,7 +234,7 @@ class Resolver:
                 has_default = False
             elif has_default and not value_ok(spec["default"], t):
                 self.error(path + (name, "default"), "KY308",
-                           f'the default of input "{name}" must be {_a(t)}, not {spec["default"]!r}')
+                           f'the default of input "{name}" must be {_a(t)}, not {show(spec["default"])}')
             ports[name] = Port(name, t, path + (name,), spec.get("default"), has_default, spec.get("description"))
         return ports
 
@@ -317,7 +318,7 @@ class Resolver:
     def duration(self, raw, path: Path) -> float:
         seconds = duration_seconds(raw)
         if seconds is None:
-            self.error(path, "KY310", f"{raw!r} is not a duration; write seconds (`90`) or `30s`, `5m`, `2h`, `1d`")
+            self.error(path, "KY310", f"{show(raw)} is not a duration; write seconds (`90`) or `30s`, `5m`, `2h`, `1d`")
             return 0
         return seconds
 
@@ -403,6 +404,16 @@ def memory_gb(text: str) -> float:
     match = _MEMORY.match(text)
     number, unit = text[: match.start(1)] if match.group(1) else text, match.group(1) or ""
     return float(number) * _MEM_UNITS[unit] / 10**9
+
+
+def show(value: Any) -> str:
+    """A value as the user would write it in YAML/JSON: true, "ten", 1.5."""
+    import json
+
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
 
 
 def _a(t: Type) -> str:

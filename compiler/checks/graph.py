@@ -43,7 +43,7 @@ def siblings(a: Step, b: Step) -> tuple[Step, Step] | None:
     return None
 
 
-def check(doc: Document, pipeline: Pipeline, refs: References) -> Graph:
+def check(doc: Document, pipeline: Pipeline, refs: References, expressions_ok: bool = True) -> Graph:
     diags: list[Diagnostic] = []
     steps = {s.id: s for s in pipeline.all_steps()}
     order = {s: i for i, s in enumerate(pipeline.all_steps())}
@@ -88,7 +88,8 @@ def check(doc: Document, pipeline: Pipeline, refs: References) -> Graph:
     diags.extend(_cycles(doc, graph, order))
     if not any(d.code == "KY401" for d in diags):
         diags.extend(_redundant(doc, graph, needs_edges, data_deps))
-    for name, param in pipeline.params.items():
+    # A param read only by an expression that failed to parse or resolve is not unused.
+    for name, param in (pipeline.params.items() if expressions_ok else ()):
         if name not in refs.used_params:
             line, col = doc.locate(param.path, key=True)
             diags.append(make(doc.file, line, col, "KY405",
@@ -114,7 +115,8 @@ def _cycles(doc: Document, graph: nx.DiGraph, order: dict[Step, int]) -> list[Di
         line, col = doc.locate(start.path, key=True)
         text = " -> ".join(s.id for s in cycle)
         diags.append(make(doc.file, line, col, "KY401",
-                          f"steps depend on each other in a cycle: {text}; remove one of these dependencies"))
+                          f"steps wait for each other in a cycle: {text} (each waits for the one before it); "
+                          "remove one of these dependencies"))
     return diags
 
 

@@ -14,7 +14,7 @@ from ..expressions import ExprError, template_diagnostic
 from ..load import Document
 from ..model import (ANY, BOOL, BoolOp, Compare, Const, Expr, ListLit, Literal, Loop, Not, Pipeline, Ref, Step,
                      Template, Type)
-from ..resolve import literal_type, value_ok
+from ..resolve import literal_type, show, value_ok
 from .references import References
 
 _NUMERIC = {"int", "float"}
@@ -177,7 +177,7 @@ class _Checker:
                     self.at(value.path, "KY503", f'input "{name}" is {_a(port.type)} artifact: pass a step output '
                                                  f"(${{{{ steps.<id>.outputs.<name> }}}}), not a literal")
                 elif not value_ok(value.value, port.type):
-                    self.at(value.path, "KY503", f'input "{name}" is {_a(port.type)}, but {value.value!r} is {_a(literal_type(value.value))}')
+                    self.at(value.path, "KY503", f'input "{name}" is {_a(port.type)}, but {show(value.value)} is {_a(literal_type(value.value))}')
                 continue
             whole = value.whole
             if whole is not None:
@@ -194,7 +194,7 @@ class _Checker:
                     self.error(_Ctx(value, offset), "KY507",
                                f"`{_text(expr)}` is {_a(t)} and cannot be part of a string")
         for name, port in component.inputs.items():
-            if name not in step.args and not port.has_default:
+            if name not in step.args and name not in step.unparsed_args and not port.has_default:
                 line, col = self.doc.locate(step.path, key=True)
                 self.diags.append(make(self.doc.file, line, col, "KY304",
                                        f'step "{step.id}" does not set its required input "{name}" ({port.type}); '

@@ -1,0 +1,27 @@
+"""Shared paths and helpers for the test suite."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+EXAMPLES = ROOT / "examples"
+GOLDEN = ROOT / "tests" / "golden"
+SHARED = ROOT.parent / "shared"
+
+
+def run_cli(*args: str, cwd: Path | None = None, input: bytes | None = None) -> subprocess.CompletedProcess:
+    """Run `kfyaml` as a user would, in a fresh interpreter."""
+    return subprocess.run([sys.executable, "-m", "kfyaml.compiler.cli", *args], cwd=cwd or ROOT,
+                          capture_output=True, text=True, input=input, timeout=120)
+
+
+@pytest.fixture
+def cli():
+    return run_cli

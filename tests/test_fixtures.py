@@ -1,0 +1,54 @@
+"""actionlint-style fixtures: ok/ compiles clean, err/X.yaml gives exactly X.out."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from kfyaml.compiler import api
+from kfyaml.compiler.diagnostics import CODES
+
+from conftest import FIXTURES
+
+OK = sorted((FIXTURES / "ok").glob("*.yaml"))
+ERR = sorted((FIXTURES / "err").glob("*.yaml"))
+# Codes that only a generated input or the file system can produce; each has
+# its own test in test_hostile_inputs.py.
+GENERATED = {"KY105": "test_twenty_megabytes", "KY108": "test_missing_file", "KY900": "test_internal_error"}
+
+
+@pytest.mark.parametrize("path", OK, ids=lambda p: p.name)
+def test_ok_fixture_is_clean(path):
+    result = api.compile_file(str(path), display=path.name)
+    assert [d.format() for d in result.diagnostics] == []
+    assert result.pipeline_spec is not None
+
+
+@pytest.mark.parametrize("path", ERR, ids=lambda p: p.name)
+def test_err_fixture_gives_exact_diagnostics(path):
+    expected = path.with_suffix(".out").read_text(encoding="utf-8")
+    result = api.check_file(str(path), display=path.name)
+    assert "".join(d.format() + "\n" for d in result.diagnostics) == expected
+    # Every fixture holds at least one diagnostic of the code it is named for.
+    code = path.name.split("_")[0]
+    assert f"[{code}]" in expected
+
+
+@pytest.mark.parametrize("path", ERR, ids=lambda p: p.name)
+def test_err_fixture_does_not_compile(path):
+    result = api.compile_file(str(path), display=path.name)
+    if any(d.severity.value == "error" for d in result.diagnostics):
+        assert result.pipeline_spec is None
+
+
+def test_every_code_has_a_fixture_or_a_generated_test():
+    covered = {p.name.split("_")[0] for p in ERR} | set(GENERATED)
+    assert covered == set(CODES)
+
+
+def test_out_files_match_the_diagnostic_format():
+    line = re.compile(r"^[\w.]+:\d+:\d+: (error|warning): .+ \[KY\d{3}\]$")
+    for out in (FIXTURES / "err").glob("*.out"):
+        for text in out.read_text().splitlines():
+            assert line.match(text), (out.name, text)
