@@ -317,7 +317,7 @@ class _Lowering:
         task["cachingOptions"] = ({"enableCache": True} if step.cache else {})
         if step.cache and step.cache_key:
             task["cachingOptions"]["cacheKey"] = step.cache_key
-        if step.retry is not None:
+        if step.retry is not None and step.retry.max > 0:  # max: 0 turns inherited retries off
             r = step.retry
             task["retryPolicy"] = {"maxRetryCount": r.max, "backoffDuration": _seconds(r.backoff_s),
                                    "backoffFactor": r.factor, "backoffMaxDuration": _seconds(r.max_backoff_s)}

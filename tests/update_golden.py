@@ -1,0 +1,40 @@
+"""Regenerate the golden IR files: `python tests/update_golden.py`.
+
+Review the diff before committing it: a golden file changes only when the
+compiler's output was meant to change.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "golden"
+
+
+def sources() -> list[Path]:
+    return sorted((ROOT / "examples").glob("*.yaml")) + sorted((ROOT / "tests" / "fixtures" / "ok").glob("*.yaml"))
+
+
+def golden_path(source: Path) -> Path:
+    prefix = "" if source.parent.name == "examples" else "fixture-"
+    return GOLDEN / f"{prefix}{source.stem}.ir.yaml"
+
+
+def main() -> int:
+    from kfyaml.compiler import api
+
+    GOLDEN.mkdir(exist_ok=True)
+    for source in sources():
+        result = api.compile_file(str(source))
+        if not result.ok:
+            print(f"{source}: does not compile", file=sys.stderr)
+            return 1
+        golden_path(source).write_text(result.ir_text(), encoding="utf-8")
+        print(golden_path(source).relative_to(ROOT))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
