@@ -95,8 +95,8 @@ class CelLowering:
                 return f"int({ref})"
             if mode == "float" and t == "int":
                 return f"double(int({ref}))"
-            if mode == "float" and t in ("float", "any"):
-                return f"double({ref})"
+            if mode == "float" and t == "any":
+                return f"double({ref})"  # a float already arrives as a double
             return ref
         return self._wrap(self._expr(expr), _PREC["atom"])
 

@@ -196,7 +196,7 @@ class _Composer:
                 while at != -1:
                     before = text[:at]
                     quoted = before.count('"') % 2 == 1 or before.count("'") % 2 == 1
-                    if not quoted and ("{" in before or "[" in before or ln != candidates[0]):
+                    if not quoted and ("{" in before or "[" in before):
                         return (ln, at + 1)
                     at = text.find("${{", at + 3)
         return None

@@ -135,8 +135,8 @@ def test_kfp_bug_inverted_bool_cast_is_absent():
 def test_numeric_casts_follow_kfp():
     assert _lowered("params.n > 2")[0] == "int(inputs.parameter_values['pipelinechannel--n']) > 2"
     assert _lowered("params.n > params.x")[0] == (
-        "double(int(inputs.parameter_values['pipelinechannel--n'])) > double(inputs.parameter_values['pipelinechannel--x'])")
-    assert _lowered("params.x == 3")[0] == "double(inputs.parameter_values['pipelinechannel--x']) == 3.0"
+        "double(int(inputs.parameter_values['pipelinechannel--n'])) > inputs.parameter_values['pipelinechannel--x']")
+    assert _lowered("params.x == 3")[0] == "inputs.parameter_values['pipelinechannel--x'] == 3.0"
 
 
 def test_string_literal_is_escaped():
