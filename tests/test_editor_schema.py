@@ -1,7 +1,8 @@
 """The JSON Schema works in editors: the real yaml-language-server reports
 an unknown key and a wrong type in a pipeline.yaml that points at it.
 
-`.ci/run` installs yaml-language-server from npm; without it this test fails
+The README's test command installs yaml-language-server from npm into
+`.node/`; without it this test fails
 rather than skips, so CI can never pass while silently not checking editors.
 """
 
@@ -24,10 +25,13 @@ steps:
 """
 
 
+LOCAL = ROOT / ".node" / "node_modules" / ".bin" / "yaml-language-server"
+
+
 @pytest.fixture
 def server():
-    binary = shutil.which("yaml-language-server")
-    assert binary, "yaml-language-server is not installed: npm install -g yaml-language-server@2.0.0"
+    binary = str(LOCAL) if LOCAL.exists() else shutil.which("yaml-language-server")
+    assert binary, "yaml-language-server is not installed: npm install --prefix .node yaml-language-server@2.0.0"
     client = LspClient([binary, "--stdio"])
     yield client
     client.close()
