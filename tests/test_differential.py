@@ -254,7 +254,7 @@ def test_resources_retry_cache_env_display_name(tmp_path):
         t.set_retry(num_retries=3, backoff_duration="10s", backoff_factor=1.5, backoff_max_duration="600s")
         t.set_env_variable("MODE", "prod").set_env_variable("LEVEL", "3")
         u = _named(echo(x="two"), "two")
-        u.set_retry(num_retries=1)
+        u.set_retry(num_retries=1).set_caching_options(True, cache_key="data-v2")
         u.set_accelerator_type("amd.com/gpu").set_accelerator_limit(1)
 
     ours = _ours(f"""
@@ -269,6 +269,7 @@ steps:
   two:{ECHO}    with: {{x: two}}
     retry: {{max: 1}}
     resources: {{gpu: 1, gpu_type: amd.com/gpu}}
+    cache: {{key: data-v2}}
 """)
     _compare(ours[0], _kfp_ir(settings, tmp_path)[0])
 

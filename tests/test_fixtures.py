@@ -52,3 +52,15 @@ def test_out_files_match_the_diagnostic_format():
     for out in (FIXTURES / "err").glob("*.out"):
         for text in out.read_text().splitlines():
             assert line.match(text), (out.name, text)
+
+
+def test_cli_reports_every_err_fixture_and_exits_one():
+    """One `kfyaml lint` over all of err/: exit 1, exactly the .out lines, no traceback."""
+    from conftest import run_cli
+
+    proc = run_cli("lint", *(p.name for p in ERR), cwd=FIXTURES / "err")
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stdout + proc.stderr
+    reported = [line for line in proc.stdout.splitlines() if not line.startswith(" ")]
+    expected = [line for p in ERR for line in p.with_suffix(".out").read_text().splitlines()]
+    assert reported == expected
