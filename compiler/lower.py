@@ -591,21 +591,23 @@ def _placeholder_text(value, component: Component) -> str:
     return "".join(text)
 
 
+_RESOURCE_FIELDS = (  # (our key, KFP's number field, KFP's string field, to number)
+    ("cpu", "cpuLimit", "resourceCpuLimit", _number),
+    ("cpu_request", "cpuRequest", "resourceCpuRequest", _number),
+    ("memory", "memoryLimit", "resourceMemoryLimit", memory_gb),
+    ("memory_request", "memoryRequest", "resourceMemoryRequest", memory_gb),
+)
+
+
 def _resources(step: Step) -> dict:
+    """KFP writes each amount twice: as a number (cores, 10^9 bytes) and as written."""
     r = step.resources
     out: dict = {}
-    if r.cpu:
-        out["cpuLimit"] = _number(r.cpu)
-        out["resourceCpuLimit"] = r.cpu
-    if r.cpu_request:
-        out["cpuRequest"] = _number(r.cpu_request)
-        out["resourceCpuRequest"] = r.cpu_request
-    if r.memory:
-        out["memoryLimit"] = memory_gb(r.memory)
-        out["resourceMemoryLimit"] = r.memory
-    if r.memory_request:
-        out["memoryRequest"] = memory_gb(r.memory_request)
-        out["resourceMemoryRequest"] = r.memory_request
+    for key, number_field, text_field, to_number in _RESOURCE_FIELDS:
+        text = getattr(r, key)
+        if text:
+            out[number_field] = to_number(text)
+            out[text_field] = text
     if r.gpu:
         gpu_type = r.gpu_type or "nvidia.com/gpu"
         out["accelerator"] = {"count": str(r.gpu), "resourceCount": str(r.gpu), "resourceType": gpu_type, "type": gpu_type}

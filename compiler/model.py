@@ -212,14 +212,8 @@ class Step:
             yield from child.walk()
 
 
-@dataclasses.dataclass(frozen=True)
-class Param:
-    name: str
-    type: Type
-    path: Path
-    default: Any = None
-    has_default: bool = False
-    description: str | None = None
+# A pipeline param has exactly a port's shape: a typed, optionally defaulted name.
+Param = Port
 
 
 @dataclasses.dataclass

@@ -252,13 +252,17 @@ def test_resources_retry_cache_env_display_name(tmp_path):
         t.set_cpu_limit("2").set_memory_limit("4Gi").set_cpu_request("500m").set_memory_request("1G")
         t.set_accelerator_type("nvidia.com/gpu").set_accelerator_limit(2)
         t.set_retry(num_retries=3, backoff_duration="10s", backoff_factor=1.5, backoff_max_duration="600s")
-        t.set_env_variable("MODE", "prod").set_env_variable("LEVEL", "3")
+        t.set_env_variable("TEAM", "ml").set_env_variable("MODE", "prod").set_env_variable("LEVEL", "3")
         u = _named(echo(x="two"), "two")
         u.set_retry(num_retries=1).set_caching_options(True, cache_key="data-v2")
+        u.set_env_variable("TEAM", "ml").set_memory_limit("1Gi")
         u.set_accelerator_type("amd.com/gpu").set_accelerator_limit(1)
 
     ours = _ours(f"""
 name: settings
+defaults:
+  env: {{TEAM: ml}}
+  resources: {{memory: 1Gi}}
 steps:
   one:{ECHO}    with: {{x: one}}
     display_name: Step One
