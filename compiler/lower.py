@@ -312,7 +312,7 @@ class _Lowering:
                 else:
                     text.append(_text_of(_const_expr(part)))
             self.add_input(task, input_name, {"runtimeValue": {"constant": "".join(text)}}, False)
-        comp_name, exec_name = self.component_for(step, status_inputs)
+        comp_name, exec_name = self.component_for(step, status_inputs, scope)
         task["componentRef"] = {"name": comp_name}
         task["cachingOptions"] = ({"enableCache": True} if step.cache else {})
         if step.cache and step.cache_key:
@@ -376,7 +376,7 @@ class _Lowering:
 
     # ---- components and executors ----------------------------------------------
 
-    def component_for(self, step: Step, status_inputs: set[str]) -> tuple[str, str]:
+    def component_for(self, step: Step, status_inputs: set[str], scope: Scope) -> tuple[str, str]:
         component = step.component
         spec: dict = {}
         inputs = _io_definitions(component.inputs, status_inputs)
@@ -398,7 +398,7 @@ class _Lowering:
         if resources:
             container["resources"] = resources
         executor = {"container": container}
-        platform = {"activeDeadlineSeconds": str(step.timeout_s)} if step.timeout_s else None
+        platform = self.platform(step, scope) or None
         key = json.dumps([spec, executor, platform], sort_keys=True)
         if key in self.component_names:
             name = self.component_names[key]
@@ -411,6 +411,55 @@ class _Lowering:
         if platform:
             self.platform_executors[f"exec-{name}"] = platform
         return f"comp-{name}", f"exec-{name}"
+
+    def platform(self, step: Step, scope: Scope) -> dict:
+        """The step's kfp-kubernetes settings, field for field as kfp-kubernetes writes them."""
+        k = step.kubernetes
+        out: dict = {}
+        if step.timeout_s:
+            out["activeDeadlineSeconds"] = str(step.timeout_s)
+
+        def name_parameter(value) -> dict:
+            if isinstance(value, Literal):
+                return {"runtimeValue": {"constant": value.value}}
+            binding, _ = self.bind(scope, self.source_of(value.whole))
+            return binding
+
+        def named(value, field: str) -> dict:
+            entry = {f"{field}Parameter": name_parameter(value)}
+            if isinstance(value, Literal):
+                entry[field] = value.value
+            return entry
+
+        for sources, kind, key_field in ((k.secrets, "secret", "secretKey"), (k.config_maps, "configMap", "configMapKey")):
+            for src in sources:
+                if src.env:
+                    out.setdefault(f"{kind}AsEnv", []).append({
+                        **named(src.name, f"{kind}Name"), "optional": src.optional,
+                        "keyToEnv": [{key_field: key, "envVar": var} for var, key in src.env]})
+                if src.mount:
+                    out.setdefault(f"{kind}AsVolume", []).append({
+                        **named(src.name, f"{kind}Name"), "mountPath": src.mount, "optional": src.optional})
+        for claim, mount in k.volumes:
+            entry = {"mountPath": mount, "pvcNameParameter": name_parameter(claim)}
+            if isinstance(claim, Literal):
+                entry["constant"] = claim.value
+            else:
+                entry["componentInputParameter"] = entry["pvcNameParameter"]["componentInputParameter"]
+            out.setdefault("pvcMount", []).append(entry)
+        if k.shm_size:
+            out["emptyDirMounts"] = [{"volumeName": "dshm", "mountPath": "/dev/shm", "medium": "Memory",
+                                      "sizeLimit": k.shm_size}]
+        if k.node_selector:
+            out["nodeSelector"] = {"labels": dict(k.node_selector)}
+        if k.tolerations:
+            out["tolerations"] = [_toleration(t) for t in k.tolerations]
+        if k.image_pull_policy:
+            out["imagePullPolicy"] = k.image_pull_policy
+        if k.image_pull_secrets:
+            out["imagePullSecret"] = [{"secretName": s, "secretNameParameter": {"runtimeValue": {"constant": s}}}
+                                      for s in k.image_pull_secrets]
+        return out
 
     # ---- the whole pipeline ----------------------------------------------------
 
@@ -547,6 +596,16 @@ class _Lowering:
                     defs.setdefault("parameters", {})[name] = {"parameterType": _param_type(t)}
             comp["inputDefinitions"] = defs
         return comp
+
+
+def _toleration(t: dict) -> dict:
+    out = {"operator": t["operator"]}
+    for ours, theirs in (("key", "key"), ("value", "value"), ("effect", "effect")):
+        if t.get(ours) is not None:
+            out[theirs] = t[ours]
+    if t.get("seconds") is not None:
+        out["tolerationSeconds"] = str(t["seconds"])
+    return out
 
 
 def _io_definitions(ports: dict[str, Port], status_inputs: set[str]) -> dict:

@@ -166,6 +166,34 @@ class Retry:
 
 
 @dataclasses.dataclass(frozen=True)
+class Source:
+    """A secret or config map exposed to a step as env vars and/or files."""
+
+    name: Value             # a Literal or a one-expression Template (a param)
+    env: tuple[tuple[str, str], ...]  # (env var, key)
+    mount: str | None
+    optional: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class Kubernetes:
+    """`kubernetes:` settings, lowered to kfp-kubernetes' PlatformSpec fields."""
+
+    node_selector: tuple[tuple[str, str], ...] = ()
+    tolerations: tuple[dict, ...] = ()
+    secrets: tuple[Source, ...] = ()
+    config_maps: tuple[Source, ...] = ()
+    volumes: tuple[tuple[Value, str], ...] = ()  # (claim, mount path)
+    shm_size: str | None = None
+    image_pull_policy: str | None = None
+    image_pull_secrets: tuple[str, ...] = ()
+
+    def names(self) -> list[Value]:
+        """Every value here that may be an expression."""
+        return [s.name for s in self.secrets + self.config_maps] + [claim for claim, _ in self.volumes]
+
+
+@dataclasses.dataclass(frozen=True)
 class Loop:
     """`for_each:` with its variable; `items` is a literal list or a Template."""
 
@@ -191,6 +219,7 @@ class Step:
     resources: Resources = Resources()
     env: dict[str, str] = dataclasses.field(default_factory=dict)
     timeout_s: int | None = None
+    kubernetes: Kubernetes = Kubernetes()
     display_name: str | None = None
     children: list["Step"] = dataclasses.field(default_factory=list)
     parent: "Step | None" = None

@@ -16,8 +16,8 @@ from .catalog import Catalog
 from .diagnostics import Diagnostic, make, suggest
 from .expressions import ExprError, has_expression, parse_template, template_diagnostic
 from .load import Document, Path
-from .model import (ANY, ARTIFACT_TYPES, Component, Literal, Loop, Param, Pipeline, Port, Ref, Resources, Retry,
-                    Step, Template, Type, VALUE_TYPES)
+from .model import (ANY, ARTIFACT_TYPES, Component, Kubernetes, Literal, Loop, Param, Pipeline, Port, Ref, Resources,
+                    Retry, Source, Step, Template, Type, VALUE_TYPES)
 
 _CPU = re.compile(r"^([0-9]*[.])?[0-9]+m?$")
 _MEMORY = re.compile(r"^[0-9]+(E|Ei|P|Pi|T|Ti|G|Gi|M|Mi|K|Ki)?$")
@@ -25,7 +25,8 @@ _DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(s|m|h|d)?$")
 _UNITS = {None: 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _KINDS = ("uses", "image", "steps")
 _CONTAINER_ONLY = ("command", "args", "inputs", "outputs")
-_INHERITED = ("cache", "retry", "resources", "env", "timeout")
+_INHERITED = ("cache", "retry", "resources", "env", "timeout", "kubernetes")
+_MERGED = ("resources", "env", "kubernetes")  # merged key by key; the others replace
 
 
 def sanitize_name(name: str) -> str:
@@ -314,6 +315,41 @@ class Resolver:
         if "timeout" in s:
             seconds = self.duration(s["timeout"], _setting_path(step, s, "timeout", path))
             step.timeout_s = max(1, math.ceil(seconds))
+        if "kubernetes" in s:
+            step.kubernetes = self.kubernetes(s["kubernetes"], _setting_path(step, s, "kubernetes", path))
+
+    def kubernetes(self, k: dict, path: Path) -> Kubernetes:
+        def name(raw: str, where: Path):
+            value = self.value(raw, where)
+            if isinstance(value, Template) and value.whole is None:
+                self.error(where, "KY501", "a name is either literal text or one expression, not a mix")
+            return value
+
+        def sources(key: str) -> tuple[Source, ...]:
+            out = []
+            for i, entry in enumerate(k.get(key, [])):
+                where = path + (key, i)
+                if "env" not in entry and "mount" not in entry:
+                    self.error(where, "KY201", f"`{key}` entry \"{entry['name']}\" needs `env:`, `mount:` or both", key=False)
+                out.append(Source(name(entry["name"], where + ("name",)), tuple((entry.get("env") or {}).items()),
+                                  entry.get("mount"), bool(entry.get("optional", False))))
+            return tuple(out)
+
+        shm = k.get("shm_size")
+        if shm is not None and not _MEMORY.match(str(shm)):
+            self.error(path + ("shm_size",), "KY309", f'shm_size "{shm}" is not a memory amount; write a whole number '
+                                                      "with an optional unit: 512Mi, 2Gi")
+        return Kubernetes(
+            node_selector=tuple((k.get("node_selector") or {}).items()),
+            tolerations=tuple(k.get("tolerations", [])),
+            secrets=sources("secrets"),
+            config_maps=sources("config_maps"),
+            volumes=tuple((name(v["claim"], path + ("volumes", i, "claim")), v["mount"])
+                          for i, v in enumerate(k.get("volumes", []))),
+            shm_size=shm,
+            image_pull_policy=k.get("image_pull_policy"),
+            image_pull_secrets=tuple(k.get("image_pull_secrets", [])),
+        )
 
     def duration(self, raw, path: Path) -> float:
         seconds = duration_seconds(raw)
@@ -357,13 +393,13 @@ class Resolver:
 def _inherit(inherited: dict, spec: dict) -> dict:
     """Settings for a step: its own over its group's over `defaults:`.
 
-    `resources` and `env` merge key by key; the others replace as a whole.
+    `resources`, `env` and `kubernetes` merge key by key; the others replace as a whole.
     Each merged value remembers where it was written, for error locations.
     """
     out = dict(inherited)
     for key in _INHERITED:
         if key in spec:
-            if key in ("resources", "env") and isinstance(inherited.get(key), dict):
+            if key in _MERGED and isinstance(inherited.get(key), dict):
                 out[key] = {**inherited[key], **spec[key]}
             else:
                 out[key] = spec[key]

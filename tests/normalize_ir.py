@@ -27,8 +27,10 @@ def _num(value):
 
 
 class Normalizer:
-    def __init__(self, spec: dict):
+    def __init__(self, spec: dict, platform: dict | None = None):
         self.spec = spec
+        self.platform = ((platform or {}).get("platforms", {}).get("kubernetes", {})
+                         .get("deploymentSpec", {}).get("executors", {}))
         self.components = spec["components"]
         self.executors = spec["deploymentSpec"]["executors"]
         self.leaves: dict[str, dict] = {}
@@ -144,7 +146,19 @@ class Normalizer:
             "caching": task.get("cachingOptions"),
             "retry": task.get("retryPolicy"),
             "trigger": task.get("triggerPolicy", {}).get("strategy"),
+            "kubernetes": self._platform(self.platform.get(comp["executorLabel"], {}), frame),
         }
+
+    def _platform(self, config, frame):
+        """Platform settings with each `componentInputParameter` traced to its source."""
+        if isinstance(config, dict):
+            if set(config) == {"componentInputParameter"}:
+                return self._source(None, config["componentInputParameter"], frame, in_task=False)
+            return {k: (self._source(None, v, frame, in_task=False) if k == "componentInputParameter"
+                        else self._platform(v, frame)) for k, v in config.items()}
+        if isinstance(config, list):
+            return [self._platform(v, frame) for v in config]
+        return config
 
     def _waits_for(self, task, frame):
         """The leaf tasks this one waits for, through its own and its groups' dependencies."""
@@ -169,8 +183,8 @@ class Normalizer:
         return out
 
 
-def normalize(spec: dict) -> dict:
-    return Normalizer(spec).run()
+def normalize(spec: dict, platform: dict | None = None) -> dict:
+    return Normalizer(spec, platform).run()
 
 
 def root_outputs(spec: dict) -> dict:

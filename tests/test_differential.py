@@ -40,8 +40,8 @@ def _named(task, name: str):
     return task
 
 
-def _compare(ours: dict, theirs: dict):
-    a, b = normalize(ours), normalize(theirs)
+def _compare(ours: dict, theirs: dict, ours_platform: dict | None = None, theirs_platform: dict | None = None):
+    a, b = normalize(ours, ours_platform), normalize(theirs, theirs_platform)
     assert sorted(a) == sorted(b)
     for leaf in a:
         assert a[leaf] == b[leaf], f"task {leaf} differs:\nkfyaml: {pprint.pformat(a[leaf])}\nkfp:    {pprint.pformat(b[leaf])}"
@@ -353,3 +353,64 @@ outputs:
     _compare(ours[0], theirs)
     assert root_outputs(ours[0]) == root_outputs(theirs) == {"Output": ("output", "b", "model")}
     assert ours[0]["root"]["outputDefinitions"] == theirs["root"]["outputDefinitions"]
+
+
+# ---- kubernetes settings -------------------------------------------------------------------------
+
+def test_kubernetes_settings_match_kfp_kubernetes(tmp_path):
+    from kfp import kubernetes
+
+    @dsl.pipeline(name="k8s")
+    def k8s(claim: str = "my-pvc", sec: str = "s", flag: bool = True):
+        t = _named(echo(x="hi"), "show")
+        kubernetes.add_node_selector(t, label_key="cloud.google.com/gke-accelerator", label_value="nvidia-tesla-t4")
+        kubernetes.add_toleration(t, key="nvidia.com/gpu", operator="Exists", effect="NoSchedule")
+        kubernetes.use_secret_as_env(t, secret_name="db-creds", secret_key_to_env={"password": "DB_PASSWORD"})
+        kubernetes.use_secret_as_volume(t, secret_name="tls", mount_path="/etc/tls")
+        kubernetes.use_config_map_as_env(t, config_map_name="cfg", config_map_key_to_env={"level": "LOG_LEVEL"})
+        kubernetes.use_config_map_as_volume(t, config_map_name="cfg", mount_path="/etc/cfg")
+        kubernetes.mount_pvc(t, pvc_name=claim, mount_path="/data")
+        kubernetes.mount_pvc(t, pvc_name="fixed-pvc", mount_path="/fixed")
+        kubernetes.empty_dir_mount(t, volume_name="dshm", mount_path="/dev/shm", medium="Memory", size_limit="2Gi")
+        kubernetes.set_image_pull_policy(t, "IfNotPresent")
+        kubernetes.set_image_pull_secrets(t, ["regcred"])
+        kubernetes.set_timeout(t, 60)
+        with dsl.If(flag == True):  # noqa: E712
+            g = _named(echo(x="hi"), "gated")
+            kubernetes.mount_pvc(g, pvc_name=claim, mount_path="/data")
+            kubernetes.use_secret_as_env(g, secret_name=sec, secret_key_to_env={"k": "K"}, optional=True)
+            kubernetes.add_toleration(g, key="a", operator="Equal", value="b", effect="NoExecute", toleration_seconds=30)
+
+    ours = _ours(f"""
+name: k8s
+params:
+  claim: {{type: string, default: my-pvc}}
+  sec: {{type: string, default: s}}
+  flag: {{type: bool, default: true}}
+steps:
+  show:{ECHO}    with: {{x: hi}}
+    timeout: 60
+    kubernetes:
+      node_selector: {{cloud.google.com/gke-accelerator: nvidia-tesla-t4}}
+      tolerations: [{{key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}}]
+      secrets:
+        - {{name: db-creds, env: {{DB_PASSWORD: password}}}}
+        - {{name: tls, mount: /etc/tls}}
+      config_maps:
+        - {{name: cfg, env: {{LOG_LEVEL: level}}, mount: /etc/cfg}}
+      volumes:
+        - {{claim: "${{{{ params.claim }}}}", mount: /data}}
+        - {{claim: fixed-pvc, mount: /fixed}}
+      shm_size: 2Gi
+      image_pull_policy: IfNotPresent
+      image_pull_secrets: [regcred]
+  gated:
+    if: ${{{{ params.flag == true }}}}{ECHO}    with: {{x: hi}}
+    kubernetes:
+      volumes: [{{claim: "${{{{ params.claim }}}}", mount: /data}}]
+      secrets: [{{name: "${{{{ params.sec }}}}", env: {{K: k}}, optional: true}}]
+      tolerations: [{{key: a, operator: Equal, value: b, effect: NoExecute, seconds: 30}}]
+""")
+    theirs = _kfp_ir(k8s, tmp_path)
+    _compare(ours[0], theirs[0], ours[1], theirs[1])
+    assert normalize(ours[0], ours[1])["show"]["kubernetes"]["pvcMount"][0]["pvcNameParameter"] == ("param", "claim")

@@ -139,12 +139,28 @@ class _Checker:
                                "compare it, e.g. `> 0.9` or `== 'yes'`")
             if step.component is not None:
                 self.inputs(step)
+            for value in step.kubernetes.names():
+                self.param_name(value)
         for name, template in self.pipeline.outputs.items():
             expr = template.whole
             if not (isinstance(expr, Ref) and expr.root == "steps"):
                 self.error(_Ctx(template, template.offsets[0]), "KY502",
                            f'pipeline output "{name}" must name a step output: ${{{{ steps.<id>.outputs.<name> }}}}')
         return self.diags
+
+    def param_name(self, value):
+        """A Kubernetes object's name from an expression: KFP resolves only string params there."""
+        if not isinstance(value, Template) or value.whole is None:
+            return
+        ctx = _Ctx(value, value.offsets[0])
+        info = self.refs.info(value.whole) if isinstance(value.whole, Ref) else None
+        if info is None:
+            if not isinstance(value.whole, Ref):
+                self.error(ctx, "KY503", "a Kubernetes name must be text or a string param")
+            return
+        if info.kind != "param" or info.type.name != "string":
+            self.error(ctx, "KY503", f"a Kubernetes name must be text or a string param, not {_a(info.type)} "
+                                     f"{'param' if info.kind == 'param' else 'value'} (`{value.whole.text}`)")
 
     def loop(self, step: Step):
         items = step.loop.items
