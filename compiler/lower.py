@@ -116,6 +116,7 @@ class _Lowering:
         self.platform_executors: dict[str, dict] = {}
         self.exit_scope: Scope | None = None
         self.condition_of: dict[Step, Scope] = {}
+        self.importers: dict[str, Step] = {}  # artifact param -> the importer standing in as its producer
 
     # ---- scopes --------------------------------------------------------------
 
@@ -174,6 +175,8 @@ class _Lowering:
 
     def source_of(self, ref: Ref) -> Source | None:
         info = self.refs.info(ref)
+        if info.kind == "param" and info.type.is_artifact:
+            return Source("output", (self.importers[info.param.name], "artifact"), info.type)
         if info.kind == "param":
             return Source("param", info.param.name, info.param.type)
         if info.kind == "output":
@@ -312,7 +315,8 @@ class _Lowering:
                 else:
                     text.append(_text_of(_const_expr(part)))
             self.add_input(task, input_name, {"runtimeValue": {"constant": "".join(text)}}, False)
-        comp_name, exec_name = self.component_for(step, status_inputs, scope)
+        runtime = self.runtime_values(step, task, scope)
+        comp_name, exec_name = self.component_for(step, status_inputs, scope, runtime)
         task["componentRef"] = {"name": comp_name}
         task["cachingOptions"] = ({"enableCache": True} if step.cache else {})
         if step.cache and step.cache_key:
@@ -376,7 +380,28 @@ class _Lowering:
 
     # ---- components and executors ----------------------------------------------
 
-    def component_for(self, step: Step, status_inputs: set[str], scope: Scope) -> tuple[str, str]:
+    def runtime_values(self, step: Step, task: dict, scope: Scope) -> dict[str, str]:
+        """Resources and image read from params, as KFP passes them: each param becomes a task
+        input, a named task input (`cpu_limit`, `base_image`, ...) holds its placeholder, and the
+        executor field holds the same placeholder."""
+        values = {field: getattr(step.resources, field) for field in _RUNTIME_INPUT if field != "image"}
+        values["image"] = step.component.image
+        out = {}
+        for field, value in values.items():
+            if not isinstance(value, Template):
+                continue
+            src = self.source_of(value.whole)
+            chan = self.channel(src)
+            binding, dep = self.bind(scope, src)
+            self.add_input(task, chan, binding, False)
+            if dep:
+                task.setdefault("_deps", set()).add(dep)
+            placeholder = "{{$.inputs.parameters['%s']}}" % chan
+            self.add_input(task, _RUNTIME_INPUT[field], {"runtimeValue": {"constant": placeholder}}, False)
+            out[field] = placeholder
+        return out
+
+    def component_for(self, step: Step, status_inputs: set[str], scope: Scope, runtime: dict[str, str]) -> tuple[str, str]:
         component = step.component
         spec: dict = {}
         inputs = _io_definitions(component.inputs, status_inputs)
@@ -385,7 +410,7 @@ class _Lowering:
         outputs = _io_definitions(component.outputs, set())
         if outputs:
             spec["outputDefinitions"] = outputs
-        container = {"image": component.image}
+        container = {"image": runtime.get("image", component.image)}
         command = [_placeholder_text(v, component) for v in component.command]
         args = [_placeholder_text(v, component) for v in component.args]
         if command:
@@ -394,7 +419,7 @@ class _Lowering:
             container["args"] = args
         if step.env:
             container["env"] = [{"name": k, "value": v} for k, v in step.env.items()]
-        resources = _resources(step)
+        resources = _resources(step, runtime)
         if resources:
             container["resources"] = resources
         executor = {"container": container}
@@ -469,6 +494,9 @@ class _Lowering:
         if pipeline.finally_steps:
             self.exit_scope = self.new_scope("exit", self.root)
             main_scope = self.exit_scope
+        for name, param in pipeline.params.items():
+            if param.type.is_artifact and name in self.refs.used_params:
+                self.add_importer(param)
         for step in pipeline.steps:
             self.place(step, main_scope)
         for step in pipeline.finally_steps:
@@ -478,6 +506,26 @@ class _Lowering:
         self.add_dependencies()
         root_outputs = self.pipeline_outputs()
         return self.assemble(root_outputs)
+
+    def add_importer(self, param):
+        """An artifact param is a URI; an importer task at the root turns it into the artifact."""
+        base = f"importer-{task_name(param.name)}"
+        name, n = base, 1
+        while name in self.taken:
+            n += 1
+            name = f"{base}-{n}"
+        self.taken.add(name)
+        stand_in = Step(id=name, path=param.path, kind="component")
+        self.importers[param.name] = stand_in
+        self.leaf[stand_in] = (self.root, name)
+        self.root.tasks[name] = {
+            "cachingOptions": {"enableCache": True}, "componentRef": {"name": f"comp-{name}"},
+            "inputs": {"parameters": {"uri": {"componentInputParameter": param.name}}}, "taskInfo": {"name": name}}
+        self.components[f"comp-{name}"] = {
+            "executorLabel": f"exec-{name}", "inputDefinitions": {"parameters": {"uri": {"parameterType": "STRING"}}},
+            "outputDefinitions": {"artifacts": {"artifact": _artifact_spec(param.type)}}}
+        self.executors[f"exec-{name}"] = {"importer": {"artifactUri": {"runtimeParameter": "uri"},
+                                                       "typeSchema": _artifact_type(param.type)}}
 
     def add_dependencies(self):
         for step, preds in self.deps.items():
@@ -650,6 +698,11 @@ def _placeholder_text(value, component: Component) -> str:
     return "".join(text)
 
 
+# The task input KFP adds for a resource or image read from a param.
+_RUNTIME_INPUT = {"cpu": "cpu_limit", "memory": "memory_limit", "cpu_request": "cpu_request",
+                  "memory_request": "memory_request", "gpu": "accelerator_count", "gpu_type": "accelerator_type",
+                  "image": "base_image"}
+
 _RESOURCE_FIELDS = (  # (our key, KFP's number field, KFP's string field, to number)
     ("cpu", "cpuLimit", "resourceCpuLimit", _number),
     ("cpu_request", "cpuRequest", "resourceCpuRequest", _number),
@@ -658,18 +711,24 @@ _RESOURCE_FIELDS = (  # (our key, KFP's number field, KFP's string field, to num
 )
 
 
-def _resources(step: Step) -> dict:
-    """KFP writes each amount twice: as a number (cores, 10^9 bytes) and as written."""
+def _resources(step: Step, runtime: dict[str, str]) -> dict:
+    """KFP writes each amount twice: as a number (cores, 10^9 bytes) and as written; an amount
+    read from a param only as its placeholder, resolved when the task runs."""
     r = step.resources
     out: dict = {}
     for key, number_field, text_field, to_number in _RESOURCE_FIELDS:
-        text = getattr(r, key)
-        if text:
-            out[number_field] = to_number(text)
-            out[text_field] = text
+        if key in runtime:
+            out[text_field] = runtime[key]
+        elif getattr(r, key):
+            out[number_field] = to_number(getattr(r, key))
+            out[text_field] = getattr(r, key)
     if r.gpu:
-        gpu_type = r.gpu_type or "nvidia.com/gpu"
-        out["accelerator"] = {"count": str(r.gpu), "resourceCount": str(r.gpu), "resourceType": gpu_type, "type": gpu_type}
+        gpu_type = runtime.get("gpu_type") or r.gpu_type or "nvidia.com/gpu"
+        count = runtime.get("gpu")
+        out["accelerator"] = ({"resourceCount": count} if count else {"count": str(r.gpu), "resourceCount": str(r.gpu)})
+        out["accelerator"]["resourceType"] = gpu_type
+        if "gpu_type" not in runtime:  # the deprecated field takes literals only
+            out["accelerator"]["type"] = gpu_type
     return out
 
 

@@ -141,7 +141,7 @@ class Component:
     name: str
     inputs: dict[str, Port]
     outputs: dict[str, Port]
-    image: str
+    image: "str | Template"
     command: tuple[Value, ...] = ()
     args: tuple[Value, ...] = ()
     path: Path = ()
@@ -149,12 +149,18 @@ class Component:
 
 @dataclasses.dataclass(frozen=True)
 class Resources:
-    cpu: str | None = None
-    memory: str | None = None
-    cpu_request: str | None = None
-    memory_request: str | None = None
-    gpu: int | None = None
-    gpu_type: str | None = None
+    """Each amount is as written, or a one-expression Template naming a param."""
+
+    cpu: "str | Template | None" = None
+    memory: "str | Template | None" = None
+    cpu_request: "str | Template | None" = None
+    memory_request: "str | Template | None" = None
+    gpu: "int | Template | None" = None
+    gpu_type: "str | Template | None" = None
+
+    def templates(self) -> list["Template"]:
+        values = (getattr(self, f.name) for f in dataclasses.fields(self))  # astuple would copy them
+        return [v for v in values if isinstance(v, Template)]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -39,6 +39,8 @@ def value_ok(value: Any, t: Type) -> bool:
     """Whether a literal YAML value has type `t`."""
     if t.name in ("any",):
         return True
+    if t.is_artifact:  # an artifact param's value is its URI
+        return isinstance(value, str)
     if t.name == "string":
         return isinstance(value, str)
     if t.name == "int":
@@ -259,7 +261,10 @@ class Resolver:
                     what = "receives its value or path" if kind == "input" else "receives the path to write it"
                     self.error(port.path, "KY306", f'{kind} "{name}" is declared but the command never {what}; '
                                                    f'add "${{{{ {kind}s.{name} }}}}" to `command:` or `args:`', key=True)
-        return Component(sid, inputs, outputs, spec["image"], lines["command"], lines["args"], path)
+        image = spec["image"]
+        if has_expression(image):
+            image = self.template(image, path + ("image",)) or image
+        return Component(sid, inputs, outputs, image, lines["command"], lines["args"], path)
 
     def placeholders(self, values, inputs, outputs) -> set[tuple[str, str]]:
         used = set()
@@ -359,34 +364,38 @@ class Resolver:
         return seconds
 
     def resources(self, r: dict, path: Path) -> Resources:
-        out = {}
+        out: dict = {}
+        for key, raw in r.items():  # `${{ params.x }}` values are checked by the types pass
+            if isinstance(raw, str) and has_expression(raw):
+                template = self.template(raw, path + (key,))
+                if template is not None:
+                    out[key] = template
+        literal = {k: v for k, v in r.items() if k not in out and not (isinstance(v, str) and has_expression(v))}
         for key in ("cpu", "cpu_request"):
-            if key in r:
-                text = _scalar_text(r[key])
+            if key in literal:
+                text = _scalar_text(literal[key])
                 if not _CPU.match(text) or float(text.rstrip("m")) <= 0:
                     self.error(path + (key,), "KY309",
                                f'{key} "{text}" is not a CPU amount; write cores (`2`, `0.5`) or millicores (`500m`)')
                 out[key] = text
         for key in ("memory", "memory_request"):
-            if key in r:
-                text = _scalar_text(r[key])
+            if key in literal:
+                text = _scalar_text(literal[key])
                 if not _MEMORY.match(text):
                     self.error(path + (key,), "KY309", f'{key} "{text}" is not a memory amount; write a whole number '
                                                       "with an optional unit: 512Mi, 8Gi, 2G")
                 out[key] = text
-        if "gpu" in r:
-            out["gpu"] = r["gpu"]
-        if "gpu_type" in r:
-            out["gpu_type"] = r["gpu_type"]
-            if not r.get("gpu"):
-                self.error(path + ("gpu_type",), "KY309", "gpu_type is set but gpu is not; set `gpu:` to the number of GPUs",
-                           key=True)
-        if "cpu" in out and "cpu_request" in out and _cpu(out["cpu_request"]) > _cpu(out["cpu"]):
-            self.error(path + ("cpu_request",), "KY309", f'cpu_request {out["cpu_request"]} is more than the cpu limit {out["cpu"]}')
-        if "memory" in out and "memory_request" in out and _MEMORY.match(out["memory"]) and _MEMORY.match(out["memory_request"]) \
-                and memory_gb(out["memory_request"]) > memory_gb(out["memory"]):
-            self.error(path + ("memory_request",), "KY309",
-                       f'memory_request {out["memory_request"]} is more than the memory limit {out["memory"]}')
+        for key in ("gpu", "gpu_type"):
+            if key in literal:
+                out[key] = literal[key]
+        if "gpu_type" in out and not out.get("gpu"):
+            self.error(path + ("gpu_type",), "KY309", "gpu_type is set but gpu is not; set `gpu:` to the number of GPUs",
+                       key=True)
+        for limit, request, parse in (("cpu", "cpu_request", _cpu), ("memory", "memory_request", memory_gb)):
+            a, b = out.get(limit), out.get(request)
+            valid = _CPU if limit == "cpu" else _MEMORY
+            if isinstance(a, str) and isinstance(b, str) and valid.match(a) and valid.match(b) and parse(b) > parse(a):
+                self.error(path + (request,), "KY309", f"{request} {b} is more than the {limit} limit {a}")
         return Resources(**out)
 
 

@@ -126,7 +126,7 @@ class Normalizer:
         return ("collected", inner) if "parameterIterator" in producer_task else inner
 
     def _leaf(self, name, task, comp, frame, path):
-        executor = self.executors[comp["executorLabel"]]["container"]
+        executor = self.executors[comp["executorLabel"]]  # a container or an importer
         inputs = {}
         for kind in ("parameters", "artifacts"):
             for input_name, binding in task.get("inputs", {}).get(kind, {}).items():

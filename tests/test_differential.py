@@ -414,3 +414,42 @@ steps:
     theirs = _kfp_ir(k8s, tmp_path)
     _compare(ours[0], theirs[0], ours[1], theirs[1])
     assert normalize(ours[0], ours[1])["show"]["kubernetes"]["pvcMount"][0]["pvcNameParameter"] == ("param", "claim")
+
+
+# ---- values from params, pipeline input artifacts ------------------------------------------------
+
+@dsl.container_component
+def read(data: Input[Dataset]):
+    return dsl.ContainerSpec(image="alpine", command=["cat", data.path])
+
+
+def test_resources_and_image_from_params_and_an_imported_artifact(tmp_path):
+    @dsl.pipeline(name="runtime")
+    def runtime(raw: str = "gs://b/data.csv", cpu: str = "2", mem: str = "4Gi", gpus: int = 1,
+                kind: str = "nvidia.com/gpu", img: str = "alpine:3"):
+        imported = dsl.importer(artifact_uri=raw, artifact_class=Dataset).set_display_name("importer-raw")
+        t = _named(read(data=imported.output), "use")
+        t.set_cpu_limit(cpu).set_memory_request(mem).set_accelerator_type(kind).set_accelerator_limit(gpus)
+        t.set_container_image(img)
+
+    ours = _ours("""
+name: runtime
+params:
+  raw: {type: dataset, default: gs://b/data.csv}
+  cpu: {type: string, default: "2"}
+  mem: {type: string, default: 4Gi}
+  gpus: {type: int, default: 1}
+  kind: {type: string, default: nvidia.com/gpu}
+  img: {type: string, default: "alpine:3"}
+steps:
+  use:
+    image: ${{ params.img }}
+    command: [cat, "${{ inputs.data }}"]
+    inputs: {data: dataset}
+    with: {data: "${{ params.raw }}"}
+    resources: {cpu: "${{ params.cpu }}", memory_request: "${{ params.mem }}", gpu: "${{ params.gpus }}",
+                gpu_type: "${{ params.kind }}"}
+""")
+    theirs = _kfp_ir(runtime, tmp_path)[0]
+    _compare(ours[0], theirs)
+    assert normalize(ours[0])["use"]["inputs"]["data"] == ("output", "importer-raw", "artifact")

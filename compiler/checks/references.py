@@ -81,7 +81,8 @@ def uses_of(pipeline: Pipeline) -> Iterator[Use]:
             yield from _uses(step.loop.items, step, inside=False)
         if step.condition is not None:
             yield from _uses(step.condition, step, inside=True)
-        for value in list(step.args.values()) + step.kubernetes.names():
+        image = [step.component.image] if step.component is not None else []
+        for value in list(step.args.values()) + step.kubernetes.names() + step.resources.templates() + image:
             if isinstance(value, Template):
                 yield from _uses(value, step, inside=True)
     for template in pipeline.outputs.values():

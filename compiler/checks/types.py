@@ -140,7 +140,13 @@ class _Checker:
             if step.component is not None:
                 self.inputs(step)
             for value in step.kubernetes.names():
-                self.param_name(value)
+                self.param_value(value, ("string",), "a Kubernetes name")
+            for field in ("cpu", "memory", "cpu_request", "memory_request", "gpu_type", "gpu"):
+                value = getattr(step.resources, field)
+                allowed = ("int", "string") if field == "gpu" else ("string",)
+                self.param_value(value, allowed, f"`{field}`")
+            if step.component is not None:
+                self.param_value(step.component.image, ("string",), "`image`")
         for name, template in self.pipeline.outputs.items():
             expr = template.whole
             if not (isinstance(expr, Ref) and expr.root == "steps"):
@@ -148,19 +154,21 @@ class _Checker:
                            f'pipeline output "{name}" must name a step output: ${{{{ steps.<id>.outputs.<name> }}}}')
         return self.diags
 
-    def param_name(self, value):
-        """A Kubernetes object's name from an expression: KFP resolves only string params there."""
+    def param_value(self, value, allowed: tuple[str, ...], what: str):
+        """Resources, image and Kubernetes names from `${{ }}`: KFP resolves pipeline params there."""
         if not isinstance(value, Template) or value.whole is None:
             return
         ctx = _Ctx(value, value.offsets[0])
+        wanted = " or ".join(allowed)
         info = self.refs.info(value.whole) if isinstance(value.whole, Ref) else None
         if info is None:
             if not isinstance(value.whole, Ref):
-                self.error(ctx, "KY503", "a Kubernetes name must be text or a string param")
+                self.error(ctx, "KY503", f"{what} takes a literal or a {wanted} param")
             return
-        if info.kind != "param" or info.type.name != "string":
-            self.error(ctx, "KY503", f"a Kubernetes name must be text or a string param, not {_a(info.type)} "
-                                     f"{'param' if info.kind == 'param' else 'value'} (`{value.whole.text}`)")
+        if info.kind != "param" or info.type.name not in allowed:
+            kind = "param" if info.kind == "param" else "value"
+            self.error(ctx, "KY503", f"{what} takes a literal or a {wanted} param, not {_a(info.type)} {kind} "
+                                     f"(`{value.whole.text}`)")
 
     def loop(self, step: Step):
         items = step.loop.items
