@@ -69,6 +69,7 @@ CODES: dict[str, Code] = {c.code: c for c in [
     _c("KY407", "loop-scope", "A loop variable or matrix value is used outside its loop."),
     _c("KY408", "finally-reads-step", "A `finally:` step reads a main step's output, which may not exist when the pipeline failed."),
     _c("KY409", "status-outside-finally", "`pipeline.status` is only known to steps in `finally:`."),
+    _c("KY410", "branch-structure", "Branches out of order (`if:` first, `else:` last), or branch outputs that are not declared by every branch or lack an `else:`."),
     _c("KY501", "expression-syntax", "A `${{ }}` expression that does not parse, or is not closed."),
     _c("KY502", "unknown-name", "A name in an expression that is not a param, step output, loop variable or `pipeline.status`."),
     _c("KY503", "type-mismatch", "A value's type does not match where it is used (an input, a comparison, a condition)."),

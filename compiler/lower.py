@@ -116,13 +116,15 @@ class _Lowering:
         self.platform_executors: dict[str, dict] = {}
         self.exit_scope: Scope | None = None
         self.condition_of: dict[Step, Scope] = {}
+        self.branches_scope: dict[Step, Scope] = {}
         self.importers: dict[str, Step] = {}  # artifact param -> the importer standing in as its producer
 
     # ---- scopes --------------------------------------------------------------
 
     def new_scope(self, kind: str, parent: Scope, base: str | None = None) -> Scope:
         if base is None:
-            prefix = {"loop": "for-loop", "condition": "condition", "exit": "exit-handler"}[kind]
+            prefix = {"loop": "for-loop", "condition": "condition", "exit": "exit-handler",
+                      "branches": "condition-branches"}[kind]
             while True:
                 self.counter += 1
                 base = f"{prefix}-{self.counter}"
@@ -148,6 +150,18 @@ class _Lowering:
             loop = self.new_scope("loop", current, base=name if is_group and step.condition is None else None)
             self.loop_scope[step] = loop
             outer_task, current = loop.task, loop
+        if step.kind == "branches":
+            branches = self.new_scope("branches", current)
+            self.branches_scope[step] = branches
+            for branch in step.children:
+                cond = self.new_scope("condition", branches)
+                self.condition_of[branch] = cond
+                self.leaf[branch] = (cond, cond.task)
+                for child in branch.children:
+                    self.place(child, cond)
+            self.leaf[step] = (current, branches.task)
+            self.outer[step] = (scope, outer_task or branches.task)
+            return
         if is_group:
             if step.loop is not None and step.condition is None:
                 group = current
@@ -267,6 +281,9 @@ class _Lowering:
     # ---- tasks -----------------------------------------------------------------
 
     def lower_step(self, step: Step):
+        if step.kind == "branches":
+            self.lower_branches(step)
+            return
         scope, name = self.leaf[step]
         if step.loop is not None:
             self.lower_loop(step)
@@ -355,6 +372,38 @@ class _Lowering:
         loop.inputs[loop.item_input] = item_type if item_type.name not in ("any",) else Type("string")
         if step.loop.max_parallel:
             task["iteratorPolicy"] = {"parallelismLimit": step.loop.max_parallel}
+
+    def lower_branches(self, route: Step):
+        """KFP condition branches: branch i runs when every earlier condition is false and its own
+        is true (`!(c1) && c2`); the else branch when all are false. Branch outputs become the
+        branches DAG's OneOf outputs."""
+        previous: list[Expr] = []
+        for branch in route.children:
+            cond = self.condition_of[branch]
+            exprs = previous + ([branch.condition.whole] if branch.condition is not None else [])
+            names = {id(ref): self.ensure_input(cond, self.source_of(ref)) for e in exprs for ref in refs_in(e)}
+            cel = CelLowering(lambda r: names[id(r)], self.expr_type)
+            parts = [f"!({cel.lower(e)})" for e in previous]
+            if branch.condition is not None:
+                parts.append(cel.lower(branch.condition.whole))
+                previous.append(branch.condition.whole)
+            cond.parent.tasks[cond.task]["triggerPolicy"] = {"condition": " && ".join(parts)}
+            for child in branch.children:
+                self.lower_step(child)
+        branches = self.branches_scope[route]
+        for name, templates in route.branch_outputs.items():
+            selectors, t = [], None
+            for branch, template in zip(route.children, templates):
+                cond = self.condition_of[branch]
+                key = self.expose(cond, self.source_of(template.whole))
+                t = cond.outputs[key][0]
+                selectors.append((cond.task, key))
+            if t.is_artifact:
+                selector = {"artifactSelectors": [{"outputArtifactKey": k, "producerSubtask": task} for task, k in selectors]}
+            else:
+                selector = {"valueFromOneof": {"parameterSelectors": [
+                    {"outputParameterKey": k, "producerSubtask": task} for task, k in selectors]}}
+            branches.outputs[name] = (t, selector)
 
     def lower_condition(self, step: Step):
         scope = self.condition_of[step]

@@ -230,6 +230,8 @@ class Step:
     children: list["Step"] = dataclasses.field(default_factory=list)
     parent: "Step | None" = None
     in_finally: bool = False
+    is_else: bool = False  # the `else:` branch of a `branches:` step
+    branch_outputs: dict[str, list["Template"]] = dataclasses.field(default_factory=dict)  # name -> one per branch
     written: frozenset = frozenset()
     unparsed_args: frozenset = frozenset()  # `with:` values whose expressions failed to parse  # the keys written on this step, to locate inherited settings
 
@@ -240,6 +242,11 @@ class Step:
             out.append(node)
             node = node.parent
         return out
+
+    @property
+    def skippable(self) -> bool:
+        """Whether this step or group may not run: an `if:`, an `elif:` or an `else:`."""
+        return self.condition is not None or self.is_else
 
     def walk(self):
         yield self

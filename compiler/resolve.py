@@ -23,7 +23,7 @@ _CPU = re.compile(r"^([0-9]*[.])?[0-9]+m?$")
 _MEMORY = re.compile(r"^[0-9]+(E|Ei|P|Pi|T|Ti|G|Gi|M|Mi|K|Ki)?$")
 _DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(s|m|h|d)?$")
 _UNITS = {None: 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
-_KINDS = ("uses", "image", "steps")
+_KINDS = ("uses", "image", "steps", "branches")
 _CONTAINER_ONLY = ("command", "args", "inputs", "outputs")
 _INHERITED = ("cache", "retry", "resources", "env", "timeout", "kubernetes")
 _MERGED = ("resources", "env", "kubernetes")  # merged key by key; the others replace
@@ -156,7 +156,7 @@ class Resolver:
                     display_name=spec.get("display_name"), written=frozenset(spec))
         kinds = [k for k in _KINDS if k in spec]
         if len(kinds) != 1:
-            self.error(path, "KY201", f'step "{sid}" needs exactly one of uses:, image: or steps:'
+            self.error(path, "KY201", f'step "{sid}" needs exactly one of uses:, image:, steps: or branches:'
                                       + (f" (it has {', '.join(kinds)})" if kinds else ""), key=True)
         kind = kinds[0] if len(kinds) == 1 else None
         if kind != "image" and "image" not in kinds:
@@ -188,10 +188,58 @@ class Resolver:
         self.settings(step, settings, path)
         if kind == "steps":
             step.children = self.steps(spec["steps"], path + ("steps",), step, settings, in_finally)
-        if in_finally and (kind == "steps" or "for_each" in spec or "if" in spec):
-            key = "steps" if kind == "steps" else ("for_each" if "for_each" in spec else "if")
+        if kind == "branches":
+            step.kind = "branches"
+            for key in ("with", "if", "for_each"):
+                if key in spec:
+                    self.error(path + (key,), "KY201", f"a branches step takes no `{key}:`; "
+                                                       + ("put the condition in the first branch" if key == "if"
+                                                          else "wrap it in a group" if key == "for_each"
+                                                          else "set `with:` on the steps inside its branches"), key=True)
+            step.condition, step.loop = None, None
+            step.children = self.branches(step, spec["branches"], path + ("branches",), settings, in_finally)
+        if in_finally and (kind in ("steps", "branches") or "for_each" in spec or "if" in spec):
+            key = kind if kind in ("steps", "branches") else ("for_each" if "for_each" in spec else "if")
             self.error(path + (key,), "KY201", f"a `finally:` step is a single step; `{key}:` is not allowed there", key=True)
         return step
+
+    def branches(self, route: Step, specs: list, path: Path, settings: dict, in_finally: bool) -> list[Step]:
+        """Each branch becomes a group that may be skipped: its `if:`/`elif:` condition, or `else`."""
+        out: list[Step] = []
+        for i, spec in enumerate(specs):
+            where = path + (i,)
+            keys = [k for k in ("if", "elif", "else") if k in spec]
+            key = keys[0] if keys else None
+            if len(keys) != 1:
+                self.error(where, "KY410", f"branch {i + 1} of \"{route.id}\" needs exactly one of if:, elif:, else:")
+            elif i == 0 and key != "if":
+                self.error(where + (key,), "KY410", f'the first branch of "{route.id}" is `if:`, not `{key}:`', key=True)
+            elif i > 0 and key == "if":
+                self.error(where + (key,), "KY410", f'only the first branch is `if:`; write `elif:` for branch {i + 1}', key=True)
+            elif key == "else" and i != len(specs) - 1:
+                self.error(where + (key,), "KY410", "`else:` must be the last branch; later branches could never run",
+                           key=True)
+            branch = Step(id=f"{route.id}[{i}]", path=where, kind="group", parent=route, in_finally=in_finally,
+                          written=frozenset(spec), is_else=key == "else")
+            if key in ("if", "elif"):
+                branch.condition = self.template(spec[key], where + (key,))
+            branch.children = self.steps(spec["steps"], where + ("steps",), branch, settings, in_finally)
+            for name, text in (spec.get("outputs") or {}).items():
+                template = self.template(text, where + ("outputs", name))
+                if template is not None:
+                    branch.branch_outputs[name] = [template]
+            out.append(branch)
+        names = sorted({n for b in out for n in b.branch_outputs})
+        for i, branch in enumerate(out):
+            missing = [n for n in names if n not in branch.branch_outputs]
+            if missing:
+                self.error(branch.path, "KY410", f'branch {i + 1} of "{route.id}" does not declare the branch output(s) '
+                                                 f'{", ".join(missing)}; every branch declares the same outputs')
+        if names and not out[-1].is_else:
+            self.error(route.path, "KY410", f'"{route.id}" has branch outputs but no `else:` branch: when no condition '
+                                            "holds, no branch runs and the outputs have no value", key=True)
+        route.branch_outputs = {n: [b.branch_outputs.get(n, [None])[0] for b in out] for n in names}
+        return out
 
     def loop(self, spec: dict, path: Path) -> Loop | None:
         raw = spec["for_each"]

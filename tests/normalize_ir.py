@@ -117,6 +117,13 @@ class Normalizer:
             return ("output", producer_task["taskInfo"]["name"], key)
         outputs = child["dag"].get("outputs", {})
         selector = outputs.get("parameters", {}).get(key) or outputs.get("artifacts", {}).get(key)
+        inner_frame = (child, producer_task, frame)
+        choices = (selector.get("valueFromOneof", {}).get("parameterSelectors")
+                   or (selector.get("artifactSelectors") if len(selector.get("artifactSelectors", [])) > 1 else None))
+        if choices:  # OneOf: whichever branch ran
+            return ("oneof", [self._output(child["dag"]["tasks"][c["producerSubtask"]],
+                                           c.get("outputParameterKey") or c.get("outputArtifactKey"), inner_frame)
+                              for c in choices])
         if "valueFromParameter" in selector:
             inner_task, inner_key = selector["valueFromParameter"]["producerSubtask"], selector["valueFromParameter"]["outputParameterKey"]
         else:

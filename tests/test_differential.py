@@ -453,3 +453,79 @@ steps:
     theirs = _kfp_ir(runtime, tmp_path)[0]
     _compare(ours[0], theirs)
     assert normalize(ours[0])["use"]["inputs"]["data"] == ("output", "importer-raw", "artifact")
+
+
+# ---- branches ---------------------------------------------------------------------------------------
+
+@dsl.container_component
+def num(out: dsl.OutputPath(int)):
+    return dsl.ContainerSpec(image="alpine", command=["num", out])
+
+
+@dsl.container_component
+def say(x: str, res: dsl.OutputPath(str), model: Output[Model]):
+    return dsl.ContainerSpec(image="alpine", command=["say", x, res, model.path])
+
+
+SAY = """{image: alpine, command: [say, "${{ inputs.x }}", "${{ outputs.res }}", "${{ outputs.model }}"],
+               inputs: {x: string}, outputs: {res: string, model: model}, with: {x: %s}}"""
+
+
+def test_if_elif_else_with_branch_outputs(tmp_path):
+    @dsl.pipeline(name="branching")
+    def branching(flag: bool = False) -> Model:
+        n = _named(num(), "num")
+        with dsl.If(n.output > 5):
+            a = _named(say(x="big"), "big")
+        with dsl.Elif(n.output > 2):
+            b = _named(say(x="mid"), "mid")
+        with dsl.Else():
+            c = _named(say(x="small"), "small")
+        label = dsl.OneOf(a.outputs["res"], b.outputs["res"], c.outputs["res"])
+        _named(echo(x=label), "show")
+        with dsl.If(flag == True):  # noqa: E712
+            _named(echo(x="flagged"), "flagged")
+        with dsl.Else():
+            _named(echo(x="plain"), "plain")
+        return dsl.OneOf(a.outputs["model"], b.outputs["model"], c.outputs["model"])
+
+    ours = _ours(f"""
+name: branching
+params:
+  flag: {{type: bool, default: false}}
+steps:
+  num:
+    image: alpine
+    command: [num, "${{{{ outputs.out }}}}"]
+    outputs: {{out: int}}
+  route:
+    branches:
+      - if: ${{{{ steps.num.outputs.out > 5 }}}}
+        steps:
+          big: {SAY % 'big'}
+        outputs: {{res: "${{{{ steps.big.outputs.res }}}}", model: "${{{{ steps.big.outputs.model }}}}"}}
+      - elif: ${{{{ steps.num.outputs.out > 2 }}}}
+        steps:
+          mid: {SAY % 'mid'}
+        outputs: {{res: "${{{{ steps.mid.outputs.res }}}}", model: "${{{{ steps.mid.outputs.model }}}}"}}
+      - else:
+        steps:
+          small: {SAY % 'small'}
+        outputs: {{res: "${{{{ steps.small.outputs.res }}}}", model: "${{{{ steps.small.outputs.model }}}}"}}
+  show:{ECHO}    with: {{x: "${{{{ steps.route.outputs.res }}}}"}}
+  flag_route:
+    branches:
+      - if: ${{{{ params.flag == true }}}}
+        steps:
+          flagged:{_deeper(_deeper(ECHO))}            with: {{x: flagged}}
+      - else:
+        steps:
+          plain:{_deeper(_deeper(ECHO))}            with: {{x: plain}}
+outputs:
+  Output: ${{{{ steps.route.outputs.model }}}}
+""")
+    theirs = _kfp_ir(branching, tmp_path)[0]
+    _compare(ours[0], theirs)
+    oneof = ("oneof", [("output", "big", "model"), ("output", "mid", "model"), ("output", "small", "model")])
+    assert root_outputs(ours[0]) == root_outputs(theirs) == {"Output": oneof}
+    assert normalize(ours[0])["show"]["inputs"]["x"][0] == "oneof"

@@ -80,7 +80,12 @@ def uses_of(pipeline: Pipeline) -> Iterator[Use]:
         if step.loop is not None and isinstance(step.loop.items, Template):
             yield from _uses(step.loop.items, step, inside=False)
         if step.condition is not None:
-            yield from _uses(step.condition, step, inside=True)
+            # A branch's condition is decided beside the branch, not inside it.
+            is_branch = step.parent is not None and step.parent.kind == "branches"
+            yield from _uses(step.condition, step, inside=not is_branch)
+        for templates in (step.branch_outputs.values() if step.kind == "group" else ()):
+            for template in templates:
+                yield from _uses(template, step, inside=True)
         image = [step.component.image] if step.component is not None else []
         for value in list(step.args.values()) + step.kubernetes.names() + step.resources.templates() + image:
             if isinstance(value, Template):
@@ -108,17 +113,43 @@ class _Resolver:
         self.steps = {s.id: s for s in pipeline.all_steps()}
         self.loop_vars = {s.loop.var for s in self.steps.values() if s.loop is not None}
         self.result = References({}, [], set(), [])
+        self.done: set[int] = set()
 
     def error(self, use: Use, code: str, message: str):
         self.result.diagnostics.append(template_diagnostic(self.doc, use.template.path, ExprError(code, message, use.offset)))
 
     def run(self) -> References:
         for use in uses_of(self.pipeline):
-            for ref in refs_in(use.expr):
-                info = self.resolve(ref, use)
-                if info is not None:
-                    self.result.infos[id(ref)] = info
+            self.resolve_use(use)
         return self.result
+
+    def resolve_use(self, use: Use):
+        for ref in refs_in(use.expr):
+            if id(ref) in self.done:
+                continue
+            self.done.add(id(ref))
+            info = self.resolve(ref, use)
+            if info is not None:
+                self.result.infos[id(ref)] = info
+
+    def branch_output(self, route: Step, name: str, ref: Ref, use: Use) -> RefInfo | None:
+        """`steps.<branches>.outputs.<name>`: the value of whichever branch ran (KFP OneOf)."""
+        if name not in route.branch_outputs:
+            outs = route.branch_outputs
+            hint = suggest(name, outs) or (f"; its branch outputs are: {', '.join(outs)}" if outs
+                                           else "; declare `outputs:` on each of its branches")
+            self.error(use, "KY505", f'"{route.id}" has no branch output "{name}"{hint}')
+            return None
+        first_type = None
+        for branch, template in zip(route.children, route.branch_outputs[name]):
+            if template is None:
+                return None
+            self.resolve_use(Use(template, template.whole, template.offsets[0], branch, True))
+            info = self.result.infos.get(id(template.whole))
+            if info is None:
+                return None
+            first_type = first_type or info.type
+        return RefInfo("output", first_type, producer=route, output=Port(name, first_type, route.path))
 
     def resolve(self, ref: Ref, use: Use) -> RefInfo | None:
         if ref.root == "params":
@@ -170,9 +201,15 @@ class _Resolver:
         if producer.kind == "group":
             self.error(use, "KY505", f'step "{producer.id}" is a group and has no outputs; read an output of a step inside it')
             return None
-        if producer.component is None:
+        if producer.kind == "branches":
+            routed = self.branch_output(producer, parts[2], ref, use)
+            if routed is None:
+                return None
+            port = routed.output
+        elif producer.component is None:
             return None  # its `uses:` already failed to resolve
-        port = producer.component.outputs.get(parts[2])
+        else:
+            port = producer.component.outputs.get(parts[2])
         if port is None:
             outs = producer.component.outputs
             hint = suggest(parts[2], outs) or (f"; its outputs are: {', '.join(outs)}" if outs else "; it has no outputs")
@@ -186,12 +223,19 @@ class _Resolver:
             self.error(use, "KY408", f'a finally: step cannot read `{ref.text}`: when the pipeline fails, '
                                      f'"{producer.id}" may not have run; pass `${{{{ pipeline.status }}}}` instead')
             return None
-        skipped_by = [s for s in [producer] + producer.ancestors() if s.condition is not None and s not in chain]
+        skipped_by = [s for s in [producer] + producer.ancestors() if s.skippable and s not in chain]
         if skipped_by:
             cond = skipped_by[-1]
+            if cond.parent is not None and cond.parent.kind == "branches":
+                route = cond.parent
+                self.error(use, "KY406", f'`{ref.text}` may not exist: step "{producer.id}" runs only in branch '
+                                         f'{route.children.index(cond) + 1} of "{route.id}"; declare a branch output '
+                                         f'(`outputs:` on every branch) and read `steps.{route.id}.outputs.<name>`')
+                return None
             where = "its" if cond is producer else f'its group "{cond.id}"\'s'
             self.error(use, "KY406", f'`{ref.text}` may not exist: step "{producer.id}" is skipped when {where} '
-                                     f"`if:` is false; read it inside the same `if:` (put both in a group)")
+                                     f"`if:` is false; read it inside the same `if:` (put both in a group), "
+                                     "or use `branches:` with an `else:` and a branch output")
             return None
         loops = [s for s in [producer] + producer.ancestors() if s.loop is not None and s not in chain]
         if len(loops) > 1:

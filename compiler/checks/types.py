@@ -147,12 +147,33 @@ class _Checker:
                 self.param_value(value, allowed, f"`{field}`")
             if step.component is not None:
                 self.param_value(step.component.image, ("string",), "`image`")
+            if step.kind == "branches":
+                self.branch_outputs(step)
         for name, template in self.pipeline.outputs.items():
             expr = template.whole
             if not (isinstance(expr, Ref) and expr.root == "steps"):
                 self.error(_Ctx(template, template.offsets[0]), "KY502",
                            f'pipeline output "{name}" must name a step output: ${{{{ steps.<id>.outputs.<name> }}}}')
         return self.diags
+
+    def branch_outputs(self, route: Step):
+        for name, templates in route.branch_outputs.items():
+            first: tuple[int, Type] | None = None
+            for i, template in enumerate(templates):
+                if template is None:
+                    continue
+                ctx = _Ctx(template, template.offsets[0])
+                if not (isinstance(template.whole, Ref) and template.whole.root == "steps"):
+                    self.error(ctx, "KY502", f'branch output "{name}" must name a step output: ${{{{ steps.<id>.outputs.<name> }}}}')
+                    continue
+                info = self.refs.info(template.whole)
+                if info is None:
+                    continue
+                if first is None:
+                    first = (i, info.type)
+                elif info.type != first[1]:
+                    self.error(ctx, "KY503", f'branch output "{name}" is {_a(info.type)} in branch {i + 1} but '
+                                             f"{_a(first[1])} in branch {first[0] + 1}; every branch must give the same type")
 
     def param_value(self, value, allowed: tuple[str, ...], what: str):
         """Resources, image and Kubernetes names from `${{ }}`: KFP resolves pipeline params there."""
