@@ -196,7 +196,7 @@ class _Lowering:
         if info.kind == "output":
             return Source("output", (info.producer, info.output.name), info.output.type)
         if info.kind == "loop":
-            return Source("loop", info.loop_step, info.type if not info.field else ANY, info.field)
+            return Source("loop", info.loop_step, info.type, info.field)
         return None  # pipeline.status is bound directly
 
     def channel(self, src: Source) -> str:
@@ -416,8 +416,7 @@ class _Lowering:
 
     def expr_type(self, expr: Expr) -> Type:
         if isinstance(expr, Ref):
-            info = self.refs.info(expr)
-            return ANY if info.field else info.type
+            return self.refs.info(expr).type
         from .model import Const, ListLit
 
         if isinstance(expr, Const):

@@ -204,9 +204,10 @@ class Loop:
     """`for_each:` with its variable; `items` is a literal list or a Template."""
 
     items: Union[Literal, Template]
-    var: str
+    var: str                # `item`, the `as:` name, or `matrix`
     max_parallel: int | None
     item_type: Type
+    fields: tuple[tuple[str, Type], ...] = ()  # known fields of dict items: the matrix axes
 
 
 @dataclasses.dataclass(eq=False)

@@ -180,11 +180,17 @@ class Resolver:
                       for i, n in enumerate(needs)]
         if "if" in spec:
             step.condition = self.template(spec["if"], path + ("if",))
-        if "for_each" in spec:
+        if "for_each" in spec and "matrix" in spec:
+            self.error(path + ("matrix",), "KY201", "a step takes `for_each:` or `matrix:`, not both", key=True)
+        elif "for_each" in spec:
             step.loop = self.loop(spec, path)
+        elif "matrix" in spec:
+            step.loop = self.matrix(spec, path)
+            if "as" in spec:
+                self.error(path + ("as",), "KY201", "a matrix's values are `${{ matrix.<axis> }}`; remove `as:`", key=True)
         elif "as" in spec or "max_parallel" in spec:
             key = "as" if "as" in spec else "max_parallel"
-            self.error(path + (key,), "KY201", f"`{key}:` only applies with `for_each:`", key=True)
+            self.error(path + (key,), "KY201", f"`{key}:` only applies with `for_each:` or `matrix:`", key=True)
         self.settings(step, settings, path)
         if kind == "steps":
             step.children = self.steps(spec["steps"], path + ("steps",), step, settings, in_finally)
@@ -245,11 +251,50 @@ class Resolver:
         raw = spec["for_each"]
         var = spec.get("as", "item")
         if isinstance(raw, list):
-            return Loop(Literal(raw, path + ("for_each",)), var, spec.get("max_parallel"), _item_type(raw))
+            return Loop(Literal(raw, path + ("for_each",)), var, spec.get("max_parallel"), _item_type(raw),
+                        _dict_fields(raw))
         template = self.template(raw, path + ("for_each",))
         if template is None:
             return None
         return Loop(template, var, spec.get("max_parallel"), ANY)
+
+    def matrix(self, spec: dict, path: Path) -> Loop | None:
+        """The product of the axes, less `exclude`, plus `include`, in a stable order."""
+        import itertools
+
+        m = spec["matrix"]
+        where = path + ("matrix",)
+        axes = {k: v for k, v in m.items() if k not in ("include", "exclude")}
+        if not axes:
+            self.error(where, "KY201", "a matrix needs at least one axis, e.g. `model: [a, b]`", key=True)
+            return None
+        combos = [dict(zip(axes, values)) for values in itertools.product(*axes.values())]
+        for i, entry in enumerate(m.get("exclude", [])):
+            unknown = [k for k in entry if k not in axes]
+            if unknown:
+                self.error(where + ("exclude", i, unknown[0]), "KY201",
+                           f'exclude names no axis "{unknown[0]}"{suggest(unknown[0], axes)}', key=True)
+                continue
+            before = len(combos)
+            combos = [c for c in combos if any(c[k] != v for k, v in entry.items())]
+            if len(combos) == before:
+                self.error(where + ("exclude", i), "KY201", "this exclude entry matches no combination; remove it")
+        for i, entry in enumerate(m.get("include", [])):
+            if set(entry) != set(axes):
+                self.error(where + ("include", i), "KY201",
+                           f"an include entry sets every axis ({', '.join(axes)}) and nothing else")
+                continue
+            combo = {k: entry[k] for k in axes}
+            if combo not in combos:
+                combos.append(combo)
+        if not combos:
+            self.error(where, "KY201", "exclude removes every combination; the step would never run", key=True)
+            return None
+        fields = []
+        for axis in axes:
+            t = literal_type([c[axis] for c in combos])
+            fields.append((axis, t.item if t.item is not None else ANY))
+        return Loop(Literal(combos, where), "matrix", spec.get("max_parallel"), Type("dict"), tuple(fields))
 
     def uses(self, ref: str, path: Path) -> Component | None:
         if ref.startswith(self.catalog.prefix):
@@ -477,6 +522,17 @@ def _scalar_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(value)
     return str(value)
+
+
+def _dict_fields(items: list) -> tuple[tuple[str, Type], ...]:
+    """Field types of a literal list of dicts that all have the same keys."""
+    if not items or not all(isinstance(i, dict) for i in items) or len({tuple(sorted(i)) for i in items}) != 1:
+        return ()
+    out = []
+    for key in items[0]:
+        t = literal_type([i[key] for i in items])
+        out.append((key, t.item if t.item is not None else ANY))
+    return tuple(out)
 
 
 def _item_type(items: list) -> Type:

@@ -167,8 +167,7 @@ class _Resolver:
                 return None
             return RefInfo("status", STATUS)
         if ref.root == "matrix":
-            self.error(use, "KY504", "`matrix.` values need `matrix:`, which this version does not compile yet")
-            return None
+            return self.matrix_value(ref, use)
         self.error(use, "KY502", f"`{ref.text}` is only available in the `command:` and `args:` of an inline step")
         return None
 
@@ -247,6 +246,22 @@ class _Resolver:
             self.result.edges.append((producer, use.step, use.template.path))
         return RefInfo("output", t, producer=producer, output=port, fan_in=bool(loops))
 
+    def matrix_value(self, ref: Ref, use: Use) -> RefInfo | None:
+        for step in scope_chain(use.step, use.inside):
+            if step.loop is not None and step.loop.var == "matrix":
+                axes = dict(step.loop.fields)
+                if len(ref.parts) != 1 or ref.parts[0] not in axes:
+                    name = ref.parts[0] if ref.parts else ""
+                    self.error(use, "KY502", f'`{ref.text}`: the matrix has no axis "{name}"'
+                                             f'{suggest(name, axes) or "; its axes are: " + ", ".join(axes)}')
+                    return None
+                return RefInfo("loop", axes[ref.parts[0]], loop_step=step, field=ref.parts[0])
+        if "matrix" in self.loop_vars:
+            self.error(use, "KY407", f"`{ref.text}` is a matrix value, but this is outside the step with the `matrix:`")
+        else:
+            self.error(use, "KY502", f"`{ref.text}`: no step around this has a `matrix:`")
+        return None
+
     def loop_item(self, ref: Ref, use: Use) -> RefInfo | None:
         var = ref.parts[0]
         for step in scope_chain(use.step, use.inside):
@@ -256,12 +271,18 @@ class _Resolver:
                     if item_type.name not in ("dict", "any"):
                         self.error(use, "KY503", f"`{ref.text}`: the items of this loop are {item_type}, not dicts with fields")
                         return None
-                    item_type = ANY
+                    fields = dict(step.loop.fields)
+                    if fields and ref.field not in fields:
+                        self.error(use, "KY502", f'`{ref.text}`: the items have no field "{ref.field}"'
+                                                 f'{suggest(ref.field, fields) or "; their fields are: " + ", ".join(fields)}')
+                        return None
+                    item_type = fields.get(ref.field, ANY)
                 return RefInfo("loop", item_type, loop_step=step, field=ref.field)
         if var in self.loop_vars:
             self.error(use, "KY407", f"`{var}` is a loop variable, but this is outside its loop")
             return None
-        names = ["params", "steps", "pipeline"] + [s.loop.var for s in scope_chain(use.step, use.inside) if s.loop]
+        names = ["params", "steps", "pipeline"] + [s.loop.var for s in scope_chain(use.step, use.inside)
+                                                   if s.loop and s.loop.var != "matrix"]
         self.error(use, "KY502", f'unknown name "{var}"{suggest(var, names)}; names are params.<name>, '
                                  "steps.<id>.outputs.<name>, a loop variable, or pipeline.status")
         return None

@@ -203,7 +203,7 @@ class _Checker:
             self.error(ctx, "KY503", f"`for_each:` needs a list, but `{_text(items.whole)}` is {_a(t)}")
             return
         # The loop variable's type, now that the list's is known.
-        step.loop = Loop(items, step.loop.var, step.loop.max_parallel, t.item or ANY)
+        step.loop = dataclasses.replace(step.loop, item_type=t.item or ANY)
 
     def inputs(self, step: Step):
         component = step.component
