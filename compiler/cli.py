@@ -31,8 +31,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _print_diagnostics(result: api.Result, stream) -> None:
-    for diag in result.diagnostics:
-        print(render(diag, result.lines), file=stream)
+    for diag in result.diagnostics:  # a diagnostic may point into another file (a python step's .py)
+        print(render(diag, result.lines if diag.file == result.file else None), file=stream)
 
 
 def _write_atomically(path: str, text: str) -> None:

@@ -60,6 +60,7 @@ CODES: dict[str, Code] = {c.code: c for c in [
     _c("KY308", "bad-default", "A default value does not have the declared type."),
     _c("KY309", "bad-resource", "A CPU, memory or GPU value Kubernetes would not accept."),
     _c("KY310", "bad-duration", "A duration (`timeout`, `retry.backoff`) that is not a number of seconds or a `10s`/`5m`/`2h` form."),
+    _c("KY311", "python-step", "A `python:` step's code or file: it does not parse, has no such function, or uses an annotation KFP cannot pass."),
     _c("KY401", "cycle", "Steps depend on each other in a cycle; the message gives the path."),
     _c("KY402", "unknown-step", "`needs:` or `steps.<id>` names no step."),
     _c("KY403", "self-dependency", "A step needs or reads itself."),

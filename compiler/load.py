@@ -67,6 +67,7 @@ class Document:
     positions: dict[Path, tuple[int, int]]
     key_positions: dict[Path, tuple[int, int]]
     lines: list[str]
+    source_path: str | None = None  # on disk, for files the pipeline refers to by relative path
 
     def locate(self, path: Path, key: bool = False) -> tuple[int, int]:
         """1-based (line, col) of the value at `path`, or of its key when `key`.
@@ -104,7 +105,10 @@ def load_file(path: str, display: str | None = None) -> LoadResult:
     except OSError as exc:
         reason = exc.strerror or str(exc)
         return LoadResult(None, [make(display, 1, 1, "KY108", f"cannot read the file: {reason}")])
-    return load_bytes(raw, display)
+    result = load_bytes(raw, display)
+    if result.document is not None:
+        result = LoadResult(dataclasses.replace(result.document, source_path=path), result.diagnostics)
+    return result
 
 
 def load_bytes(raw: bytes, file: str) -> LoadResult:

@@ -458,13 +458,18 @@ class _Lowering:
         outputs = _io_definitions(component.outputs, set())
         if outputs:
             spec["outputDefinitions"] = outputs
-        container = {"image": runtime.get("image", component.image)}
-        command = [_placeholder_text(v, component) for v in component.command]
-        args = [_placeholder_text(v, component) for v in component.args]
-        if command:
-            container["command"] = command
-        if args:
-            container["args"] = args
+        if component.python is not None:
+            from .python_step import executor as python_executor
+
+            container = python_executor(component.python, runtime.get("image", component.image), list(component.packages))["container"]
+        else:
+            container = {"image": runtime.get("image", component.image)}
+            command = [_placeholder_text(v, component) for v in component.command]
+            args = [_placeholder_text(v, component) for v in component.args]
+            if command:
+                container["command"] = command
+            if args:
+                container["args"] = args
         if step.env:
             container["env"] = [{"name": k, "value": v} for k, v in step.env.items()]
         resources = _resources(step, runtime)
@@ -717,7 +722,8 @@ def _io_definitions(ports: dict[str, Port], status_inputs: set[str]) -> dict:
             continue
         spec = {"parameterType": _param_type(port.type)}
         if port.has_default:
-            spec["defaultValue"] = _constant(port.default, port.type)
+            if port.default is not None:  # `x: str = None`: optional, with no value
+                spec["defaultValue"] = _constant(port.default, port.type)
             spec["isOptional"] = True
         if port.description:
             spec["description"] = port.description

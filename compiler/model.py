@@ -145,6 +145,8 @@ class Component:
     command: tuple[Value, ...] = ()
     args: tuple[Value, ...] = ()
     path: Path = ()
+    python: "object | None" = None  # a python_step.PythonFunction for `python:` steps
+    packages: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,6 +9,7 @@ checked later, by the types pass, once all steps are known.
 from __future__ import annotations
 
 import math
+import os
 import re
 from typing import Any
 
@@ -23,7 +24,7 @@ _CPU = re.compile(r"^([0-9]*[.])?[0-9]+m?$")
 _MEMORY = re.compile(r"^[0-9]+(E|Ei|P|Pi|T|Ti|G|Gi|M|Mi|K|Ki)?$")
 _DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(s|m|h|d)?$")
 _UNITS = {None: 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
-_KINDS = ("uses", "image", "steps", "branches")
+_KINDS = ("uses", "image", "python", "steps", "branches")
 _CONTAINER_ONLY = ("command", "args", "inputs", "outputs")
 _INHERITED = ("cache", "retry", "resources", "env", "timeout", "kubernetes")
 _MERGED = ("resources", "env", "kubernetes")  # merged key by key; the others replace
@@ -154,19 +155,26 @@ class Resolver:
         settings = _inherit(inherited, spec)
         step = Step(id=sid, path=path, kind="component", parent=parent, in_finally=in_finally,
                     display_name=spec.get("display_name"), written=frozenset(spec))
-        kinds = [k for k in _KINDS if k in spec]
+        # `image:` is a python step's base image, not a kind of its own there.
+        kinds = [k for k in _KINDS if k in spec and not (k == "image" and "python" in spec)]
         if len(kinds) != 1:
-            self.error(path, "KY201", f'step "{sid}" needs exactly one of uses:, image:, steps: or branches:'
+            self.error(path, "KY201", f'step "{sid}" needs exactly one of uses:, image:, python:, steps: or branches:'
                                       + (f" (it has {', '.join(kinds)})" if kinds else ""), key=True)
         kind = kinds[0] if len(kinds) == 1 else None
         if kind != "image" and "image" not in kinds:
             for key in _CONTAINER_ONLY:
                 if key in spec:
-                    self.error(path + (key,), "KY201", f"`{key}:` belongs to inline container steps (with `image:`)", key=True)
+                    what = ("a python step's inputs and outputs come from its function's signature" if kind == "python"
+                            else f"`{key}:` belongs to inline container steps (with `image:`)")
+                    self.error(path + (key,), "KY201", what, key=True)
+        if "packages" in spec and kind != "python":
+            self.error(path + ("packages",), "KY201", "`packages:` belongs to `python:` steps", key=True)
         if kind == "uses":
             step.component = self.uses(spec["uses"], path + ("uses",))
         elif kind == "image":
             step.component = self.container(sid, spec, path)
+        elif kind == "python":
+            step.component = self.python(sid, spec, path)
         elif kind == "steps":
             step.kind = "group"
             if "with" in spec:
@@ -312,6 +320,58 @@ class Resolver:
             return None
         self.error(path, "KY302", f'`uses: {ref}` is not a step reference; use `stdlib/<name>`')
         return None
+
+    def python(self, sid: str, spec: dict, path: Path) -> Component | None:
+        from .python_step import DEFAULT_IMAGE, PythonStepError, analyse
+
+        raw = spec["python"]
+        where = path + ("python",)
+        file = None
+        if isinstance(raw, str):
+            code, function = raw, None
+        elif "file" in raw:
+            file = self.relative(raw["file"])
+            function = raw["function"]
+            try:
+                with open(file, encoding="utf-8") as fh:
+                    code = fh.read()
+            except (OSError, UnicodeDecodeError) as exc:
+                reason = getattr(exc, "strerror", None) or str(exc)
+                self.error(where + ("file",), "KY311", f'cannot read "{raw["file"]}": {reason}')
+                return None
+        else:
+            code, function = raw["code"], raw.get("function")
+        try:
+            fn = analyse(code, function, where)
+        except PythonStepError as err:
+            if file is not None and not err.line:  # about the file as a whole: point at `function:`
+                self.error(where + ("function",), "KY311", err.message)
+            elif file is not None:  # named as the user would: beside the pipeline file, as it was named
+                shown = os.path.normpath(os.path.join(os.path.dirname(self.doc.file), raw["file"]))
+                self.diags.append(make(shown, err.line, max(err.col, 1), "KY311", err.message))
+            else:
+                self.diags.append(self.code_diagnostic(where if isinstance(raw, str) else where + ("code",), err))
+            return None
+        image = spec.get("image", DEFAULT_IMAGE)
+        if has_expression(image):
+            image = self.template(image, path + ("image",)) or image
+        return Component(sid, fn.inputs, fn.outputs, image, path=path, python=fn, packages=tuple(spec.get("packages", [])))
+
+    def relative(self, name: str) -> str:
+        """A path written in this pipeline file, from the file's own folder."""
+        base = os.path.dirname(os.path.abspath(self.doc.source_path)) if self.doc.source_path else os.getcwd()
+        return os.path.normpath(os.path.join(base, name))
+
+    def code_diagnostic(self, path: Path, err) -> Diagnostic:
+        """Line `err.line` of code held in a YAML block scalar, as a position in the YAML file."""
+        line, col = self.doc.locate(path)
+        if err.line and 1 <= line <= len(self.doc.lines) and self.doc.lines[line - 1].rstrip().endswith(("|", "|-", "|+", ">")):
+            target = line + err.line
+            if target <= len(self.doc.lines):
+                text = self.doc.lines[target - 1]
+                indent = len(text) - len(text.lstrip())
+                return make(self.doc.file, target, indent + max(err.col, 1), "KY311", err.message)
+        return make(self.doc.file, line, col, "KY311", err.message)
 
     def ports(self, specs: dict, path: Path, is_input: bool) -> dict[str, Port]:
         ports = {}

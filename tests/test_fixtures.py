@@ -48,7 +48,7 @@ def test_every_code_has_a_fixture_or_a_generated_test():
 
 
 def test_out_files_match_the_diagnostic_format():
-    line = re.compile(r"^[\w.]+:\d+:\d+: (error|warning): .+ \[KY\d{3}\]$")
+    line = re.compile(r"^[\w./]+:\d+:\d+: (error|warning): .+ \[KY\d{3}\]$")
     for out in (FIXTURES / "err").glob("*.out"):
         for text in out.read_text().splitlines():
             assert line.match(text), (out.name, text)

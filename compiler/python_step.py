@@ -1,0 +1,196 @@
+"""`python:` steps: a function becomes a KFP lightweight Python component.
+
+KFP's own way (`@dsl.component`) imports the user's module to inspect the
+function, which runs their code at compile time and needs kfp installed.
+Here the source is parsed with `ast` and never executed: the annotated
+signature gives the typed inputs and outputs (KFP's conventions: `str`,
+`int`, ..., `Input[Dataset]`, `Output[Model]`, return values and
+`NamedTuple` outputs), and the executor is written exactly as `@dsl.component`
+writes it (tests/test_differential.py compares the two byte for byte), so the
+step runs under KFP's executor (`kfp.dsl.executor_main`) on any backend.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import textwrap
+
+from .model import Port, Type
+
+KFP_VERSION = "2.17.3"  # the kfp the step's container installs to run its executor
+DEFAULT_IMAGE = "python:3.11"
+_HEADER = ["import kfp", "from kfp import dsl", "from kfp.dsl import *", "from typing import *"]
+_VALUES = {"str": "string", "int": "int", "float": "float", "bool": "bool", "list": "list", "dict": "dict",
+           "List": "list", "Dict": "dict"}
+_ARTIFACTS = {"Artifact": "artifact", "Dataset": "dataset", "Model": "model", "Metrics": "metrics",
+              "ClassificationMetrics": "classification_metrics", "HTML": "html", "Markdown": "markdown"}
+_INSTALL = '''
+if ! [ -x "$(command -v pip)" ]; then
+    python3 -m ensurepip || python3 -m ensurepip --user || apt-get install python3-pip
+fi
+
+PIP_DISABLE_PIP_VERSION_CHECK=1 {commands} && "$0" "$@"
+'''
+_RUN = ('program_path=$(mktemp -d)\n\nprintf "%s" "$0" > "$program_path/ephemeral_component.py"\n'
+        '_KFP_RUNTIME=true python3 -m kfp.dsl.executor_main                         --component_module_path'
+        '                         "$program_path/ephemeral_component.py"                         "$@"\n')
+
+
+class PythonStepError(Exception):
+    def __init__(self, message: str, line: int = 0, col: int = 0):
+        super().__init__(message)
+        self.message, self.line, self.col = message, line, col
+
+
+@dataclasses.dataclass(frozen=True)
+class PythonFunction:
+    name: str
+    inputs: dict[str, Port]
+    outputs: dict[str, Port]
+    source: str  # what runs in the container: KFP's import header and the code
+
+
+def analyse(code: str, function: str | None, path: tuple) -> PythonFunction:
+    """The function's interface and the module to embed. Raises PythonStepError."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError as exc:
+        raise PythonStepError(f"the Python code does not parse: {exc.msg}", exc.lineno or 0, exc.offset or 0) from None
+    functions = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+    if function is None:
+        if len(functions) != 1:
+            names = ", ".join(f.name for f in functions) or "none"
+            raise PythonStepError(f"the code defines {len(functions)} top-level functions ({names}); "
+                                  "name the one to run with `function:`")
+        node = functions[0]
+    else:
+        matches = [f for f in functions if f.name == function]
+        if not matches:
+            from .diagnostics import suggest
+
+            hint = suggest(function, [f.name for f in functions]) or \
+                f"; it defines: {', '.join(f.name for f in functions) or 'no functions'}"
+            raise PythonStepError(f'no top-level function "{function}" in the code{hint}')
+        node = matches[0]
+    inputs, outputs = _signature(node, path)
+    body = code if len(functions) > 1 or any(not isinstance(n, ast.FunctionDef) for n in tree.body) \
+        else _function_source(code, node)
+    source = "\n" + "\n".join(_HEADER) + "\n\n" + body.rstrip("\n") + "\n\n"
+    return PythonFunction(node.name, inputs, outputs, source)
+
+
+def _function_source(code: str, node: ast.FunctionDef) -> str:
+    """The `def` through its last line, decorators dropped, as KFP takes it."""
+    lines = code.split("\n")[node.lineno - 1: node.end_lineno]
+    return textwrap.dedent("\n".join(lines))
+
+
+def _signature(node: ast.FunctionDef, path: tuple) -> tuple[dict[str, Port], dict[str, Port]]:
+    inputs: dict[str, Port] = {}
+    outputs: dict[str, Port] = {}
+    args = node.args
+    if args.vararg or args.kwarg or args.posonlyargs:
+        raise PythonStepError("a step function takes named parameters only (no *args, **kwargs or /)", node.lineno)
+    positional = args.args
+    defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    params = list(zip(positional, defaults)) + list(zip(args.kwonlyargs, args.kw_defaults))
+    for arg, default in params:
+        if arg.annotation is None:
+            raise PythonStepError(f'parameter "{arg.arg}" has no type annotation; annotate it (`{arg.arg}: str`, '
+                                  f"`{arg.arg}: Input[Dataset]`, ...)", arg.lineno, arg.col_offset + 1)
+        direction, t = _annotation(arg.annotation, arg.arg)
+        has_default, value = False, None
+        if default is not None:
+            try:
+                value = ast.literal_eval(default)
+            except ValueError:
+                raise PythonStepError(f'the default of "{arg.arg}" must be a literal', default.lineno,
+                                      default.col_offset + 1) from None
+            has_default = True
+        port = Port(arg.arg, t, path, value, has_default)
+        (outputs if direction == "out" else inputs)[arg.arg] = port
+    if node.returns is not None and not (isinstance(node.returns, ast.Constant) and node.returns.value is None):
+        for name, t in _returns(node.returns):
+            outputs[name] = Port(name, t, path)
+    return inputs, outputs
+
+
+def _name(node) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr  # dsl.Input, typing.List, kfp.dsl.Dataset
+    return None
+
+
+def _annotation(node, param: str) -> tuple[str, Type]:
+    """('in' | 'out', type) for a parameter annotation."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        node = ast.parse(node.value, mode="eval").body  # a string annotation
+    name = _name(node)
+    if name in _VALUES:
+        return "in", Type(_VALUES[name])
+    if name == "PipelineTaskFinalStatus":
+        return "in", Type("dict")
+    if isinstance(node, ast.Subscript):
+        outer, inner = _name(node.value), node.slice
+        if outer in ("List", "list", "Dict", "dict"):
+            return "in", Type(_VALUES[outer])
+        if outer in ("Input", "Output"):
+            direction = "in" if outer == "Input" else "out"
+            if isinstance(inner, ast.Subscript) and _name(inner.value) in ("List", "list") and direction == "in":
+                item = _name(inner.slice)
+                if item in _ARTIFACTS:
+                    return direction, Type("list", Type(_ARTIFACTS[item]))
+            if _name(inner) in _ARTIFACTS:
+                return direction, Type(_ARTIFACTS[_name(inner)])
+    text = ast.unparse(node)
+    raise PythonStepError(f'parameter "{param}": the annotation `{text}` is not supported; use str, int, float, bool, '
+                          "list, dict, Input[Dataset], Output[Model] (any of Artifact, Dataset, Model, Metrics, "
+                          "ClassificationMetrics, HTML, Markdown) or List of them in Input[...]",
+                          node.lineno, node.col_offset + 1)
+
+
+def _returns(node) -> list[tuple[str, Type]]:
+    name = _name(node)
+    if name in _VALUES:
+        return [("Output", Type(_VALUES[name]))]
+    if isinstance(node, ast.Subscript) and _name(node.value) in ("List", "list", "Dict", "dict"):
+        return [("Output", Type(_VALUES[_name(node.value)]))]
+    if isinstance(node, ast.Call) and _name(node.func) == "NamedTuple" and len(node.args) == 2 \
+            and isinstance(node.args[1], (ast.List, ast.Tuple)):
+        out = []
+        for field in node.args[1].elts:
+            if not (isinstance(field, (ast.Tuple, ast.List)) and len(field.elts) == 2
+                    and isinstance(field.elts[0], ast.Constant)):
+                break
+            direction, t = _annotation(field.elts[1], field.elts[0].value)
+            out.append((field.elts[0].value, t))
+        else:
+            return out
+    raise PythonStepError(f"the return annotation `{ast.unparse(node)}` is not supported; return a value type "
+                          '(`-> float`) or `NamedTuple("Outputs", [("accuracy", float), ...])`',
+                          node.lineno, node.col_offset + 1)
+
+
+def executor(fn: PythonFunction, image: str, packages: list[str]) -> dict:
+    """The container KFP's `@dsl.component(base_image=image, packages_to_install=packages)` writes."""
+    commands = []
+    if packages:
+        commands.append(_pip(packages))
+    if not any(p.startswith("kfp") for p in packages):
+        if commands:
+            commands.append("&&")
+        commands.append(_pip([f"kfp=={KFP_VERSION}", "--no-deps", 'typing-extensions>=3.7.4,<5; python_version<"3.9"']))
+    return {"container": {
+        "image": image,
+        # KFP joins " && " to its neighbours with spaces: `'pandas'  &&  python3 ...`.
+        "command": ["sh", "-c", _INSTALL.format(commands=" ".join(c if c != "&&" else " && " for c in commands)),
+                    "sh", "-ec", _RUN, fn.source],
+        "args": ["--executor_input", "{{$}}", "--function_to_execute", fn.name],
+    }}
+
+
+def _pip(parts: list[str]) -> str:
+    return "python3 -m pip install --quiet --no-warn-script-location " + " ".join(repr(str(p)) for p in parts)
