@@ -57,14 +57,15 @@ def _run(loaded: LoadResult, catalog: Catalog | None, lower: bool) -> Result:
         file = loaded.diagnostics[0].file
         return Result(file, sort_unique(loaded.diagnostics), [])
     try:
-        return _passes(doc, catalog or _default_catalog(), lower)
+        chain = (os.path.realpath(doc.source_path),) if doc.source_path else ()
+        return _passes(doc, catalog or _default_catalog(), lower, chain)
     except Exception as exc:  # a kfyaml bug: report it, never a traceback
         diag = make(doc.file, 1, 1, "KY900", f"internal error ({type(exc).__name__}: {exc}); nothing was written. "
                                              "Please report this file to the kfyaml maintainers")
         return Result(doc.file, [diag], doc.lines)
 
 
-def _passes(doc, catalog: Catalog, lower: bool) -> Result:
+def _passes(doc, catalog: Catalog, lower: bool, chain: tuple[str, ...] = (), nested: bool = False) -> Result:
     from .validate_schema import validate
 
     diags = validate(doc)
@@ -73,7 +74,11 @@ def _passes(doc, catalog: Catalog, lower: bool) -> Result:
     from .checks import graph, references, types
     from .resolve import resolve
 
-    pipeline, diags = resolve(doc, catalog)
+    def compile_nested(nested_doc, nested_chain):
+        """A pipeline that `uses:` names: every pass, lowered as a nested DAG."""
+        return _passes(nested_doc, catalog, True, nested_chain, nested=True)
+
+    pipeline, diags = resolve(doc, catalog, chain, compile_nested)
     refs = references.check(doc, pipeline)
     diags += refs.diagnostics
     diags += types.check(doc, pipeline, refs)
@@ -85,5 +90,5 @@ def _passes(doc, catalog: Catalog, lower: bool) -> Result:
         return Result(doc.file, diags, doc.lines)
     from .lower import lower as lower_pipeline
 
-    spec, platform = lower_pipeline(pipeline, refs, dependency_graph.deps)
+    spec, platform = lower_pipeline(pipeline, refs, dependency_graph.deps, nested=nested)
     return Result(doc.file, diags, doc.lines, spec, platform)

@@ -100,7 +100,10 @@ def _number(text: str) -> float:
 
 
 class _Lowering:
-    def __init__(self, pipeline: Pipeline, refs: References, deps: dict[Step, set[Step]]):
+    def __init__(self, pipeline: Pipeline, refs: References, deps: dict[Step, set[Step]], nested: bool = False):
+        self.nested = nested  # compiled for `uses:`: artifact params are input artifacts, not importers
+        self.imported: dict[str, str] = {}  # component file -> the component name its root DAG got
+        self.dag_names: set[str] = set()
         self.pipeline = pipeline
         self.refs = refs
         self.deps = deps
@@ -131,6 +134,7 @@ class _Lowering:
                 if base not in self.taken:
                     break
         self.taken.add(base)
+        self.dag_names.add(base)  # `comp-<base>` will be this DAG's component
         scope = Scope(base, kind, parent, base)
         parent.tasks[base] = {"componentRef": {"name": f"comp-{base}"}, "taskInfo": {"name": base}}
         return scope
@@ -189,7 +193,7 @@ class _Lowering:
 
     def source_of(self, ref: Ref) -> Source | None:
         info = self.refs.info(ref)
-        if info.kind == "param" and info.type.is_artifact:
+        if info.kind == "param" and info.type.is_artifact and not self.nested:
             return Source("output", (self.importers[info.param.name], "artifact"), info.type)
         if info.kind == "param":
             return Source("param", info.param.name, info.param.type)
@@ -228,9 +232,8 @@ class _Lowering:
             return {**binding, "parameterExpressionSelector": f'parseJson(string_value)["{src.field}"]'}, dep
         artifact = src.type.is_artifact
         if src.kind == "param":
-            if scope is self.root:
-                return {"componentInputParameter": src.key}, None
-            return {"componentInputParameter": self.ensure_input(scope, src)}, None
+            key = "componentInputArtifact" if artifact else "componentInputParameter"
+            return {key: src.key if scope is self.root else self.ensure_input(scope, src)}, None
         if src.kind == "loop":
             loop = self.loop_scope[src.key]
             if scope is loop:
@@ -295,6 +298,8 @@ class _Lowering:
             return
         task = scope.tasks[name]
         component = step.component
+        if component.dag is not None:
+            task["componentRef"] = {"name": self.import_dag(component, task_name(step.id))}
         status_inputs = set()
         for input_name, value in sorted(step.args.items()):
             port = component.inputs[input_name]
@@ -332,6 +337,8 @@ class _Lowering:
                 else:
                     text.append(_text_of(_const_expr(part)))
             self.add_input(task, input_name, {"runtimeValue": {"constant": "".join(text)}}, False)
+        if component.dag is not None:
+            return  # a nested DAG: its own steps carry their settings
         runtime = self.runtime_values(step, task, scope)
         comp_name, exec_name = self.component_for(step, status_inputs, scope, runtime)
         task["componentRef"] = {"name": comp_name}
@@ -481,7 +488,7 @@ class _Lowering:
         if key in self.component_names:
             name = self.component_names[key]
             return f"comp-{name}", f"exec-{name}"
-        name = task_name(step.id)
+        name = self.unique_name(task_name(step.id))
         self.component_names[key] = name
         spec["executorLabel"] = f"exec-{name}"
         self.components[f"comp-{name}"] = spec
@@ -548,7 +555,7 @@ class _Lowering:
             self.exit_scope = self.new_scope("exit", self.root)
             main_scope = self.exit_scope
         for name, param in pipeline.params.items():
-            if param.type.is_artifact and name in self.refs.used_params:
+            if param.type.is_artifact and name in self.refs.used_params and not self.nested:
                 self.add_importer(param)
         for step in pipeline.steps:
             self.place(step, main_scope)
@@ -559,6 +566,58 @@ class _Lowering:
         self.add_dependencies()
         root_outputs = self.pipeline_outputs()
         return self.assemble(root_outputs)
+
+    def unique_name(self, base: str, executors_only: bool = False) -> str:
+        """A component/executor name not used yet: imported files bring names of their own."""
+        name, n = base, 1
+        while f"exec-{name}" in self.executors or not executors_only and (
+                f"comp-{name}" in self.components or name in self.dag_names):
+            n += 1
+            name = f"{base}-{n}"
+        return name
+
+    def import_dag(self, component: Component, base: str) -> str:
+        """A component file or nested pipeline: its IR, names prefixed, once per file."""
+        import copy
+
+        if component.source in self.imported:
+            return self.imported[component.source]
+        spec = component.dag
+        prefix = self.unique_name(base)
+        renames: dict[str, str] = {}
+        for old in spec.get("components", {}):
+            renames[old] = "comp-" + self.unique_name(prefix + "-" + old.removeprefix("comp-"))
+            self.components[renames[old]] = {}  # reserve the name
+        for old in spec.get("deploymentSpec", {}).get("executors", {}):
+            new = "exec-" + self.unique_name(prefix + "-" + old.removeprefix("exec-"), executors_only=True)
+            renames[old] = new
+            self.executors[new] = copy.deepcopy(spec["deploymentSpec"]["executors"][old])
+
+        def rename(node):
+            if isinstance(node, dict):
+                out = {}
+                for k, v in node.items():
+                    if k == "componentRef" and isinstance(v, dict):
+                        out[k] = {**v, "name": renames.get(v.get("name"), v.get("name"))}
+                    elif k == "executorLabel":
+                        out[k] = renames.get(v, v)
+                    else:
+                        out[k] = rename(v)
+                return out
+            if isinstance(node, list):
+                return [rename(v) for v in node]
+            return node
+
+        for old, comp in spec.get("components", {}).items():
+            self.components[renames[old]] = rename(comp)
+        root_name = f"comp-{prefix}"
+        self.components[root_name] = rename(spec["root"])
+        platform = ((component.dag_platform or {}).get("platforms", {}).get("kubernetes", {})
+                    .get("deploymentSpec", {}).get("executors", {}))
+        for old, config in platform.items():
+            self.platform_executors[renames.get(old, old)] = copy.deepcopy(config)
+        self.imported[component.source] = root_name
+        return root_name
 
     def add_importer(self, param):
         """An artifact param is a URI; an importer task at the root turns it into the artifact."""
@@ -649,7 +708,11 @@ class _Lowering:
             root["dag"]["outputs"] = root_outputs["outputs"]
             root["outputDefinitions"] = root_outputs["definitions"]
         params = {}
+        artifacts = {}
         for name, param in self.pipeline.params.items():
+            if param.type.is_artifact and self.nested:
+                artifacts[name] = _artifact_spec(param.type)
+                continue
             spec = {"parameterType": _param_type(param.type)}
             if param.has_default:
                 spec["defaultValue"] = _constant(param.default, param.type)
@@ -657,8 +720,9 @@ class _Lowering:
             if param.description:
                 spec["description"] = param.description
             params[name] = spec
-        if params:
-            root["inputDefinitions"] = {"parameters": params}
+        inputs = {k: v for k, v in (("parameters", params), ("artifacts", artifacts)) if v}
+        if inputs:
+            root["inputDefinitions"] = inputs
         info = {"name": self.pipeline.name}
         if self.pipeline.display_name != self.pipeline.name:
             info["displayName"] = self.pipeline.display_name
@@ -810,5 +874,6 @@ def _text_of(value: Any) -> str:
     return json.dumps(value)
 
 
-def lower(pipeline: Pipeline, refs: References, deps: dict[Step, set[Step]]) -> tuple[dict, dict | None]:
-    return _Lowering(pipeline, refs, deps).run()
+def lower(pipeline: Pipeline, refs: References, deps: dict[Step, set[Step]], nested: bool = False
+          ) -> tuple[dict, dict | None]:
+    return _Lowering(pipeline, refs, deps, nested).run()

@@ -147,6 +147,9 @@ class Component:
     path: Path = ()
     python: "object | None" = None  # a python_step.PythonFunction for `python:` steps
     packages: tuple[str, ...] = ()
+    dag: dict | None = None           # KFP IR (a component file or a nested pipeline), used as a DAG
+    dag_platform: dict | None = None  # its PlatformSpec, if any
+    source: str | None = None         # the file it came from, so each file is emitted once
 
 
 @dataclasses.dataclass(frozen=True)

@@ -86,11 +86,14 @@ def duration_seconds(value: Any) -> float | None:
 
 
 class Resolver:
-    def __init__(self, doc: Document, catalog: Catalog):
+    def __init__(self, doc: Document, catalog: Catalog, chain: tuple[str, ...] = (), compile_nested=None):
         self.doc = doc
         self.catalog = catalog
         self.diags: list[Diagnostic] = []
         self.seen_ids: dict[str, Path] = {}
+        self.chain = chain                    # files being compiled, outermost first: for cycles
+        self.compile_nested = compile_nested  # compiles a kfyaml pipeline `uses:` names
+        self.component_cache: dict[str, Component | None] = {}
 
     def error(self, path: Path, code: str, message: str, key: bool = False):
         line, col = self.doc.locate(path, key=key)
@@ -181,6 +184,12 @@ class Resolver:
                 self.error(path + ("with",), "KY201", "a group has no inputs; set `with:` on the steps inside it", key=True)
         args = {name: self.value(raw, path + ("with", name)) for name, raw in (spec.get("with") or {}).items()}
         step.args = {k: v for k, v in args.items() if v is not None}
+        if step.component is not None and step.component.dag is not None:
+            for key in ("resources", "env", "kubernetes", "timeout", "retry", "cache"):
+                if key in spec:
+                    self.error(path + (key,), "KY201", f"`{key}:` has no effect on a step that runs a pipeline or "
+                                                       "compiled component file; set it on the steps inside that file",
+                               key=True)
         step.unparsed_args = frozenset(k for k, v in args.items() if v is None)
         needs = spec.get("needs") or []
         needs = [needs] if isinstance(needs, str) else needs
@@ -305,6 +314,8 @@ class Resolver:
         return Loop(Literal(combos, where), "matrix", spec.get("max_parallel"), Type("dict"), tuple(fields))
 
     def uses(self, ref: str, path: Path) -> Component | None:
+        if ref.startswith("components."):
+            return self.local_component(ref[len("components."):], path)
         if ref.startswith(self.catalog.prefix):
             name = ref[len(self.catalog.prefix):]
             component = self.catalog.get(name)
@@ -315,11 +326,53 @@ class Resolver:
                 self.error(path, "KY301", f'no standard-library step "{name}"{hint}')
             return component
         if ref.startswith("./") or ref.startswith("../") or ref.endswith((".yaml", ".yml")):
-            self.error(path, "KY302", f'`uses: {ref}`: component and pipeline files are not supported yet; '
-                                      "write the step inline with `image:` and `command:`")
-            return None
-        self.error(path, "KY302", f'`uses: {ref}` is not a step reference; use `stdlib/<name>`')
+            return self.component_file(ref, path)
+        self.error(path, "KY302", f'`uses: {ref}` is not a step reference; use `stdlib/<name>`, '
+                                  "`components.<name>` or a relative path such as `./component.yaml`")
         return None
+
+    def local_component(self, name: str, path: Path) -> Component | None:
+        specs = self.doc.data.get("components") or {}
+        if name not in specs:
+            hint = suggest(name, specs) or (f"; this file's components are: {', '.join(specs)}" if specs
+                                            else "; define it under a top-level `components:`")
+            self.error(path, "KY302", f'no component "{name}"{hint}')
+            return None
+        key = f"components.{name}"
+        if key not in self.component_cache:
+            spec = specs[name]
+            where = ("components", name)
+            if ("image" in spec) == ("python" in spec) and not ("image" in spec and "python" in spec):
+                self.error(where, "KY201", f'component "{name}" needs `image:` (a container) or `python:` (a function)',
+                           key=True)
+                self.component_cache[key] = None
+            elif "python" in spec:
+                self.component_cache[key] = self.python(name, spec, where)
+            else:
+                self.component_cache[key] = self.container(name, spec, where)
+        return self.component_cache[key]
+
+    def component_file(self, ref: str, path: Path) -> Component | None:
+        from .component_files import FileError, load_component
+
+        real = self.relative(ref)
+        if real not in self.component_cache:
+            shown = os.path.normpath(os.path.join(os.path.dirname(self.doc.file), ref))
+            if not os.path.isfile(real):
+                what = "is a folder" if os.path.isdir(real) else "does not exist"
+                self.error(path, "KY302", f"`uses: {ref}`: {shown} {what}; the path is relative to this file")
+                self.component_cache[real] = None
+                return None
+            try:
+                component, diags = load_component(real, shown, self.chain, self.compile_nested)
+            except FileError as err:
+                self.error(path, "KY312", f"{err}; a pipeline cannot use itself")
+                component, diags = None, []
+            self.diags.extend(diags)
+            if component is None and not any(d.severity.value == "error" for d in diags) and not self.diags:
+                self.error(path, "KY302", f"`uses: {ref}` could not be used")
+            self.component_cache[real] = component
+        return self.component_cache[real]
 
     def python(self, sid: str, spec: dict, path: Path) -> Component | None:
         from .python_step import DEFAULT_IMAGE, PythonStepError, analyse
@@ -418,6 +471,8 @@ class Resolver:
         if has_expression(image):
             image = self.template(image, path + ("image",)) or image
         return Component(sid, inputs, outputs, image, lines["command"], lines["args"], path)
+
+    # `components.<name>` entries are inline containers or python functions, checked like steps.
 
     def placeholders(self, values, inputs, outputs) -> set[tuple[str, str]]:
         used = set()
@@ -629,8 +684,9 @@ def _a(t: Type) -> str:
     return f"an {t}" if str(t)[0] in "aeiou" else f"a {t}"
 
 
-def resolve(doc: Document, catalog: Catalog) -> tuple[Pipeline, list[Diagnostic]]:
-    resolver = Resolver(doc, catalog)
+def resolve(doc: Document, catalog: Catalog, chain: tuple[str, ...] = (),
+            compile_nested=None) -> tuple[Pipeline, list[Diagnostic]]:
+    resolver = Resolver(doc, catalog, chain, compile_nested)
     pipeline = resolver.resolve()
     return pipeline, resolver.diags
 
