@@ -127,9 +127,9 @@ def from_v1(data: dict, key: str) -> Component:
         t = _v1_type(spec.get("type"), as_artifact)
         has_default = "default" in spec or bool(spec.get("optional"))
         default = _v1_default(spec.get("default"), t) if "default" in spec else None
-        inputs[name] = Port(name, t, (), default, has_default and not t.is_artifact, spec.get("description"))
-    outputs = {name: Port(name, _v1_type(spec.get("type"), not _is_v1_parameter(spec.get("type"))), (),
-                          description=spec.get("description"))
+        # KFP 2 keeps no descriptions from v1 files; neither do we, so the IR is the same.
+        inputs[name] = Port(name, t, (), default, has_default and not t.is_artifact)
+    outputs = {name: Port(name, _v1_type(spec.get("type"), not _is_v1_parameter(spec.get("type"))), ())
                for name, spec in outputs_spec.items()}
     ports = {**{("in", n): p for n, p in inputs.items()}, **{("out", n): p for n, p in outputs.items()}}
     command = tuple(Literal(_v1_arg(a, ports), ()) for a in container.get("command", []))

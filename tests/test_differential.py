@@ -643,3 +643,111 @@ steps:
     # Byte for byte: the same executor as @dsl.component writes.
     assert ours[0]["deploymentSpec"]["executors"]["exec-train"] == theirs["deploymentSpec"]["executors"]["exec-train"]
     assert ours[0]["components"]["comp-train"] == theirs["components"]["comp-train"]
+
+
+# ---- reuse: components, component files, nested pipelines ------------------------------------------
+
+def test_component_files_and_local_components(tmp_path):
+    from kfp import components
+
+    from conftest import EXAMPLES
+
+    summarize = components.load_component_from_file(str(EXAMPLES / "components" / "summarize_csv.component.yaml"))
+    scale = components.load_component_from_file(str(EXAMPLES / "components" / "scale_values.v2.yaml"))
+
+    @dsl.container_component
+    def maker(data: Output[Dataset]):
+        return dsl.ContainerSpec(image="alpine", command=["sh", "-c", 'echo a,b > "$0"', data.path])
+
+    @dsl.pipeline(name="reuse")
+    def reuse():
+        m = _named(maker(), "make")
+        _named(maker(), "make-again")
+        _named(summarize(data=m.outputs["data"], limit=3), "summary")
+        _named(scale(values=[1, 2], factor=3.0), "scale-values")
+
+    (tmp_path / "components").mkdir()
+    for name in ("summarize_csv.component.yaml", "scale_values.v2.yaml"):
+        (tmp_path / "components" / name).write_text((EXAMPLES / "components" / name).read_text())
+    source = tmp_path / "reuse.yaml"
+    source.write_text("""
+name: reuse
+components:
+  maker:
+    image: alpine
+    command: [sh, -c, 'echo a,b > "$0"', "${{ outputs.data }}"]
+    outputs: {data: dataset}
+steps:
+  make: {uses: components.maker}
+  make_again: {uses: components.maker}
+  summary:
+    uses: ./components/summarize_csv.component.yaml
+    with: {data: "${{ steps.make.outputs.data }}", limit: 3}
+  scaled:
+    uses: ./components/scale_values.v2.yaml
+    with: {values: [1, 2], factor: 3}
+""")
+    result = api.compile_file(str(source))
+    assert result.ok, [d.format() for d in result.diagnostics]
+    ours = list(yaml.safe_load_all(result.ir_text()))
+    theirs = _kfp_ir(reuse, tmp_path)[0]
+    _compare(ours[0], theirs)
+    # One component for the two `components.maker` steps, as for KFP's one container component.
+    assert len(ours[0]["deploymentSpec"]["executors"]) == 3
+
+
+@dsl.container_component
+def show_number(x: float):
+    return dsl.ContainerSpec(image="alpine", command=["show", x])
+
+
+def test_nested_pipeline(tmp_path):
+    @dsl.component(base_image="python:3.11")
+    def scale(data: Input[Dataset], factor: float) -> float:
+        return factor * 2
+
+    @dsl.pipeline(name="sub")
+    def sub(data: Input[Dataset], factor: float = 2.0) -> float:
+        return _named(scale(data=data, factor=factor), "scale").output
+
+    @dsl.pipeline(name="outer")
+    def outer():
+        m = _named(produce(text="t", n=1, rate=0.1, flag=True, items=[], config={}), "a")
+        s = _named(sub(data=m.outputs["data"], factor=3.5), "nested")
+        _named(show_number(x=s.output), "after")
+
+    scale_code = "\n".join("      " + line for line in '''def scale(data: Input[Dataset], factor: float) -> float:
+    return factor * 2'''.splitlines())
+    (tmp_path / "sub.yaml").write_text(f"""
+name: sub
+params:
+  data: dataset
+  factor: {{type: float, default: 2.0}}
+steps:
+  scale:
+    python: |
+{scale_code}
+    with: {{data: "${{{{ params.data }}}}", factor: "${{{{ params.factor }}}}"}}
+outputs:
+  Output: ${{{{ steps.scale.outputs.Output }}}}
+""")
+    (tmp_path / "outer.yaml").write_text(f"""
+name: outer
+steps:
+  a:{PRODUCE}    with: {{text: t, n: 1, rate: 0.1, flag: true, items: [], config: {{}}}}
+  nested:
+    uses: ./sub.yaml
+    with: {{data: "${{{{ steps.a.outputs.data }}}}", factor: 3.5}}
+  after:
+    image: alpine
+    command: [show, "${{{{ inputs.x }}}}"]
+    inputs: {{x: float}}
+    with: {{x: "${{{{ steps.nested.outputs.Output }}}}"}}
+""")
+    result = api.compile_file(str(tmp_path / "outer.yaml"))
+    assert result.ok, [d.format() for d in result.diagnostics]
+    ours = list(yaml.safe_load_all(result.ir_text()))
+    theirs = _kfp_ir(outer, tmp_path)[0]
+    _compare(ours[0], theirs)
+    assert normalize(ours[0])["scale"]["inputs"]["data"] == ("output", "a", "data")
+    assert normalize(ours[0])["after"]["inputs"]["x"] == ("output", "scale", "Output")
