@@ -122,6 +122,9 @@ def _to_diagnostics(doc: Document, error: ValidationError) -> list[Diagnostic]:
     if kind == "pattern" and "(s|m|h|d)" in error.validator_value:
         return [make(doc.file, line, col, "KY310", f"{_describe(error.instance)} is not a duration for {_where(path)}; "
                                                    "write seconds (`90`) or `30s`, `5m`, `2h`, `1d`")]
+    if kind == "pattern" and error.validator_value == "^/":
+        return [make(doc.file, line, col, "KY201", f"{_where(path)} must be an absolute path in the container, "
+                                                   f'starting with "/" (not "{error.instance}")')]
     if kind == "pattern":
         return [make(doc.file, line, col, "KY201", f"{_describe(error.instance)} is not a valid value for {_where(path)}; "
                                                    f"it must match {error.validator_value}")]

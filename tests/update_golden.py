@@ -14,11 +14,12 @@ GOLDEN = ROOT / "tests" / "golden"
 
 
 def sources() -> list[Path]:
-    return sorted((ROOT / "examples").glob("*.yaml")) + sorted((ROOT / "tests" / "fixtures" / "ok").glob("*.yaml"))
+    return (sorted((ROOT / "examples").glob("*.yaml")) + sorted((ROOT / "examples" / "pipelines").glob("*.yaml"))
+            + sorted((ROOT / "tests" / "fixtures" / "ok").glob("*.yaml")))
 
 
 def golden_path(source: Path) -> Path:
-    prefix = "" if source.parent.name == "examples" else "fixture-"
+    prefix = {"examples": "", "pipelines": "pipelines-"}.get(source.parent.name, "fixture-")
     return GOLDEN / f"{prefix}{source.stem}.ir.yaml"
 
 
