@@ -25,7 +25,7 @@ from typing import Any
 
 from .cel import CelLowering
 from .checks.references import References, refs_in
-from .model import (ANY, PARAMETER_TYPE, SCHEMA_TITLE, Component, Expr, Literal, Pipeline, Port, Ref, Step,
+from .model import (BOOL, Const, ListLit, PARAMETER_TYPE, SCHEMA_TITLE, Component, Expr, Literal, Pipeline, Port, Ref, Step,
                     Template, Type)
 from .resolve import literal_type, memory_gb
 
@@ -221,8 +221,7 @@ class _Lowering:
             binding, dep = self.bind(scope.parent, src)
             task = scope.parent.tasks[scope.task]
             self.add_input(task, name, binding, src.type.is_artifact)
-            if dep:
-                task.setdefault("_deps", set()).add(dep)
+            _wait(task, dep)
         return name
 
     def bind(self, scope: Scope, src: Source) -> tuple[dict, str | None]:
@@ -317,8 +316,7 @@ class _Lowering:
                 if isinstance(whole, Ref):
                     binding, dep = self.bind(scope, self.source_of(whole))
                     self.add_input(task, input_name, binding, port.type.is_artifact)
-                    if dep:
-                        task.setdefault("_deps", set()).add(dep)
+                    _wait(task, dep)
                     continue
                 self.add_input(task, input_name, {"runtimeValue": {"constant": _const_expr(whole)}}, False)
                 continue
@@ -331,8 +329,7 @@ class _Lowering:
                     chan = self.channel(src)
                     binding, dep = self.bind(scope, src)
                     self.add_input(task, chan, binding, False)
-                    if dep:
-                        task.setdefault("_deps", set()).add(dep)
+                    _wait(task, dep)
                     text.append("{{$.inputs.parameters['%s']}}" % chan)
                 else:
                     text.append(_text_of(_const_expr(part)))
@@ -351,7 +348,7 @@ class _Lowering:
                                    "backoffFactor": r.factor, "backoffMaxDuration": _seconds(r.max_backoff_s)}
         if step.in_finally:
             task["triggerPolicy"] = {"strategy": "ALL_UPSTREAM_TASKS_COMPLETED"}
-            task.setdefault("_deps", set()).add(self.exit_scope.task)
+            _wait(task, self.exit_scope.task)
 
     def lower_loop(self, step: Step):
         loop = self.loop_scope[step]
@@ -371,8 +368,7 @@ class _Lowering:
             loop.inputs[name] = list_src.type
             binding, dep = self.bind(parent, list_src)
             self.add_input(task, name, binding, False)
-            if dep:
-                task.setdefault("_deps", set()).add(dep)
+            _wait(task, dep)
             loop.item_input = f"{name}-loop-item"
             task["parameterIterator"] = {"itemInput": loop.item_input, "items": {"inputParameter": name}}
         item_type = step.loop.item_type
@@ -424,14 +420,12 @@ class _Lowering:
     def expr_type(self, expr: Expr) -> Type:
         if isinstance(expr, Ref):
             return self.refs.info(expr).type
-        from .model import Const, ListLit
-
         if isinstance(expr, Const):
             return literal_type(expr.value)
         if isinstance(expr, ListLit):
             kinds = {self.expr_type(i) for i in expr.items}
             return Type("list", kinds.pop() if len(kinds) == 1 else None)
-        return Type("bool")
+        return BOOL
 
     # ---- components and executors ----------------------------------------------
 
@@ -449,8 +443,7 @@ class _Lowering:
             chan = self.channel(src)
             binding, dep = self.bind(scope, src)
             self.add_input(task, chan, binding, False)
-            if dep:
-                task.setdefault("_deps", set()).add(dep)
+            _wait(task, dep)
             placeholder = "{{$.inputs.parameters['%s']}}" % chan
             self.add_input(task, _RUNTIME_INPUT[field], {"runtimeValue": {"constant": placeholder}}, False)
             out[field] = placeholder
@@ -646,7 +639,7 @@ class _Lowering:
             scope, name = self.outer[step]
             task = scope.tasks[name]
             for pred in preds:
-                task.setdefault("_deps", set()).add(self.outer[pred][1])
+                _wait(task, self.outer[pred][1])
 
     def pipeline_outputs(self) -> dict:
         out: dict = {"parameters": {}, "artifacts": {}}
@@ -763,6 +756,12 @@ class _Lowering:
         return comp
 
 
+def _wait(task: dict, dep: str | None):
+    """Record that `task` waits for the sibling task `dep` (its dependentTasks, set at the end)."""
+    if dep:
+        task.setdefault("_deps", set()).add(dep)
+
+
 def _toleration(t: dict) -> dict:
     out = {"operator": t["operator"]}
     for ours, theirs in (("key", "key"), ("value", "value"), ("effect", "effect")):
@@ -857,8 +856,6 @@ def _constant(value: Any, t: Type) -> Any:
 
 
 def _const_expr(expr) -> Any:
-    from .model import Const, ListLit
-
     if isinstance(expr, Const):
         return expr.value
     if isinstance(expr, ListLit):

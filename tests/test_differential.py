@@ -8,7 +8,6 @@ interfaces, containers, resources, retry and caching.
 
 import pprint
 
-import pytest
 import yaml
 from kfp import compiler, dsl
 from kfp.dsl import Dataset, Input, Model, Output

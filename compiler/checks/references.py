@@ -179,7 +179,7 @@ class _Resolver:
         param = self.pipeline.params.get(name)
         if param is None:
             hint = suggest(name, self.pipeline.params) or (
-                f"; declare it under `params:`" if not self.pipeline.params else f"; params are: {', '.join(self.pipeline.params)}")
+                "; declare it under `params:`" if not self.pipeline.params else f"; params are: {', '.join(self.pipeline.params)}")
             self.error(use, "KY506", f'no param "{name}"{hint}')
             return None
         self.result.used_params.add(name)

@@ -12,7 +12,7 @@ import dataclasses
 from ..diagnostics import Diagnostic, make
 from ..expressions import ExprError, template_diagnostic
 from ..load import Document
-from ..model import (ANY, BOOL, BoolOp, Compare, Const, Expr, ListLit, Literal, Loop, Not, Pipeline, Ref, Step,
+from ..model import (ANY, BOOL, BoolOp, Compare, Const, Expr, ListLit, Literal, Not, Pipeline, Ref, Step,
                      Template, Type)
 from ..resolve import literal_type, show, value_ok
 from .references import References
