@@ -207,8 +207,11 @@ class _Lowering:
         if src.kind == "param":
             name = f"pipelinechannel--{src.key}"
         elif src.kind == "output":
+            # `<task>--<output>`, where KFP writes one dash: backends resolve channels through their
+            # bindings, but kfp.local finds a condition's values by parsing this name, and
+            # understands only `<task>-Output` and `<task>--<output>`.
             producer, output = src.key
-            name = f"pipelinechannel--{self.leaf[producer][1]}-{output}"
+            name = f"pipelinechannel--{self.leaf[producer][1]}--{output}"
         else:
             name = self.loop_scope[src.key].item_input
         return f"{name}-subvar-{src.field}" if src.field else name
@@ -455,10 +458,14 @@ class _Lowering:
         inputs = _io_definitions(component.inputs, status_inputs)
         if inputs:
             spec["inputDefinitions"] = inputs
-        outputs = _io_definitions(component.outputs, set())
+        outputs = _io_definitions(component.outputs, set(), inputs=False)
         if outputs:
             spec["outputDefinitions"] = outputs
-        if component.python is not None:
+        if component.executor is not None:
+            import copy
+
+            container = copy.deepcopy(component.executor["container"])
+        elif component.python is not None:
             from .python_step import executor as python_executor
 
             container = python_executor(component.python, runtime.get("image", component.image), list(component.packages))["container"]
@@ -772,11 +779,13 @@ def _toleration(t: dict) -> dict:
     return out
 
 
-def _io_definitions(ports: dict[str, Port], status_inputs: set[str]) -> dict:
+def _io_definitions(ports: dict[str, Port], status_inputs: set[str], inputs: bool = True) -> dict:
     out: dict = {}
     for name, port in ports.items():
         if port.type.is_artifact:
             out.setdefault("artifacts", {})[name] = _artifact_spec(port.type)
+            if port.has_default and inputs:  # `Input[Dataset] = None`: the step runs without it
+                out["artifacts"][name]["isOptional"] = True
             if port.description:
                 out["artifacts"][name]["description"] = port.description
             continue

@@ -150,6 +150,8 @@ class Component:
     dag: dict | None = None           # KFP IR (a component file or a nested pipeline), used as a DAG
     dag_platform: dict | None = None  # its PlatformSpec, if any
     source: str | None = None         # the file it came from, so each file is emitted once
+    executor: dict | None = None      # a prebuilt executor (standard-library steps)
+    settings: dict = dataclasses.field(default_factory=dict)  # default settings the step inherits
 
 
 @dataclasses.dataclass(frozen=True)

@@ -155,7 +155,6 @@ class Resolver:
                                       "ids are unique in the whole file, groups included", key=True)
         else:
             self.seen_ids[sid] = path
-        settings = _inherit(inherited, spec)
         step = Step(id=sid, path=path, kind="component", parent=parent, in_finally=in_finally,
                     display_name=spec.get("display_name"), written=frozenset(spec))
         # `image:` is a python step's base image, not a kind of its own there.
@@ -182,6 +181,9 @@ class Resolver:
             step.kind = "group"
             if "with" in spec:
                 self.error(path + ("with",), "KY201", "a group has no inputs; set `with:` on the steps inside it", key=True)
+        # Settings: `defaults:` and groups, then the component's own defaults, then the step's.
+        component_settings = step.component.settings if step.component is not None else {}
+        settings = _inherit(_inherit(inherited, component_settings), spec)
         args = {name: self.value(raw, path + ("with", name)) for name, raw in (spec.get("with") or {}).items()}
         step.args = {k: v for k, v in args.items() if v is not None}
         if step.component is not None and step.component.dag is not None:

@@ -1,0 +1,324 @@
+"""Train a tabular classifier with PyTorch DistributedDataParallel.
+
+On one node (`num_nodes: 1`) the step starts `torchrun --standalone
+--nproc_per_node=N` inside its own pod (N: `nproc_per_node`, or one process per
+GPU, or per CPU core without GPUs). Each process trains on its shard of the
+rows (DistributedSampler, reshuffled every epoch with `set_epoch`), NCCL on
+GPUs and gloo on CPUs. After every epoch rank 0 writes a checkpoint; a
+restarted step (a KFP retry) resumes from the last one when `checkpoint_dir`
+is on storage that outlives the pod. Rank 0 alone saves the trained weights
+(the unwrapped module's state_dict, never the DDP wrapper).
+
+With `num_nodes` > 1 the step does not schedule pods itself: it hands the
+job to Kubeflow Trainer v2. It renders a TrainJob
+(`trainer.kubeflow.org/v1alpha1`, runtime `torch-distributed`), creates it
+with the Kubernetes client, follows node 0's logs, waits for `Complete` or
+`Failed` (or the timeout), and copies the model rank 0 saved from the shared
+volume. The data and the model travel through that volume: mount the same
+claim on this step (`kubernetes: {volumes: [{claim: C, mount: /mnt/shared}]}`)
+and pass `shared_volume_claim: C`.
+
+The step asks for one GPU and a 2Gi in-memory /dev/shm by default; override
+with `resources:` and `kubernetes:` on the step.
+
+Args:
+    train: Training rows as CSV, with the target column; other columns numeric.
+    model: The trained network: a folder with model.pt (state_dict and metadata).
+    metrics: Final loss, epochs, world size and seconds per epoch.
+    target_column: The column to predict.
+    epochs: Passes over the data.
+    batch_size: Rows per batch, per process.
+    learning_rate: Adam's learning rate.
+    hidden_units: Width of the two hidden layers.
+    nproc_per_node: Processes per node (0: one per GPU, or per CPU core).
+    checkpoint_dir: Where to checkpoint and resume from (default: a folder beside the model).
+    seed: Seed for the weights and the shuffling.
+    num_nodes: Nodes to train on; above 1, Kubeflow Trainer runs the job.
+    namespace: Namespace of the TrainJob (default: this pod's namespace).
+    trainer_image: Image of the TrainJob's nodes (needs torch and pandas).
+    runtime: The ClusterTrainingRuntime to use.
+    gpus_per_node: GPUs each TrainJob node asks for.
+    shared_volume_claim: PVC mounted on this step and on every node, for data and model.
+    shared_mount_path: Where this step mounts that claim.
+    timeout_seconds: How long to wait for the TrainJob.
+
+Returns:
+    final_loss: Mean training loss of the last epoch, across all processes.
+    world_size: Processes that trained.
+"""
+
+from typing import NamedTuple
+
+from kfp.dsl import Dataset, Input, Metrics, Model, Output
+
+VERSION = "1.0.0"
+PACKAGES = ["pandas>=2.0", "kubernetes>=28.1"]
+IMAGE = "pytorch/pytorch:2.5.1-cuda12.4-cudnn9-runtime"
+SETTINGS = {"resources": {"gpu": 1, "cpu": "4", "memory": "16Gi"}, "kubernetes": {"shm_size": "2Gi"}}
+
+# The program every process runs, under torchrun (here) or under the TrainJob's torchrun.
+WORKER = r'''
+import argparse, json, os, signal, time
+
+import pandas as pd
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data.distributed import DistributedSampler
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--data", required=True)
+parser.add_argument("--model-dir", required=True)
+parser.add_argument("--checkpoint-dir", required=True)
+parser.add_argument("--metrics", required=True)
+parser.add_argument("--target", default="target")
+parser.add_argument("--epochs", type=int, default=10)
+parser.add_argument("--batch-size", type=int, default=64)
+parser.add_argument("--learning-rate", type=float, default=1e-3)
+parser.add_argument("--hidden-units", type=int, default=64)
+parser.add_argument("--seed", type=int, default=42)
+args = parser.parse_args()
+
+cuda = torch.cuda.is_available()
+dist.init_process_group(backend="nccl" if cuda else "gloo")
+rank, world = dist.get_rank(), dist.get_world_size()
+local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+device = torch.device(f"cuda:{local_rank}") if cuda else torch.device("cpu")
+if cuda:
+    torch.cuda.set_device(device)
+
+frame = pd.read_csv(args.data)
+if args.target not in frame.columns:
+    raise SystemExit(f"no target column {args.target!r} in {args.data}")
+classes = sorted(frame[args.target].unique().tolist(), key=str)
+index = {c: i for i, c in enumerate(classes)}
+features = torch.tensor(frame.drop(columns=[args.target]).to_numpy(dtype="float32"))
+mean, std = features.mean(0), features.std(0).clamp_min(1e-6)
+features = (features - mean) / std
+labels = torch.tensor([index[c] for c in frame[args.target]], dtype=torch.long)
+dataset = TensorDataset(features, labels)
+
+torch.manual_seed(args.seed)
+net = nn.Sequential(nn.Linear(features.shape[1], args.hidden_units), nn.ReLU(),
+                    nn.Linear(args.hidden_units, args.hidden_units), nn.ReLU(),
+                    nn.Linear(args.hidden_units, len(classes))).to(device)
+optimizer = torch.optim.Adam(net.parameters(), lr=args.learning_rate)
+checkpoint = os.path.join(args.checkpoint_dir, "checkpoint.pt")
+start = 0
+if os.path.exists(checkpoint):
+    state = torch.load(checkpoint, map_location=device, weights_only=False)
+    net.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    start = state["epoch"] + 1
+    if rank == 0:
+        print(f"resuming from epoch {start} ({checkpoint})", flush=True)
+model = DistributedDataParallel(net, device_ids=[local_rank] if cuda else None)
+sampler = DistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=True, seed=args.seed)
+loader = DataLoader(dataset, batch_size=args.batch_size, sampler=sampler)
+loss_fn = nn.CrossEntropyLoss()
+fail_after = int(os.environ.get("KFYAML_DDP_FAIL_AFTER_EPOCH", "-1"))  # tests: kill rank 0 after this epoch
+seconds, loss = [], float("nan")
+for epoch in range(start, args.epochs):
+    began = time.time()
+    sampler.set_epoch(epoch)
+    model.train()
+    totals = torch.zeros(2, device=device)
+    for xb, yb in loader:
+        xb, yb = xb.to(device), yb.to(device)
+        optimizer.zero_grad()
+        batch_loss = loss_fn(model(xb), yb)
+        batch_loss.backward()
+        optimizer.step()
+        totals += torch.stack([batch_loss.detach() * len(yb), torch.tensor(float(len(yb)), device=device)])
+    dist.all_reduce(totals)
+    loss = float(totals[0] / totals[1])
+    seconds.append(time.time() - began)
+    if rank == 0:
+        os.makedirs(args.checkpoint_dir, exist_ok=True)
+        partial = checkpoint + ".partial"
+        torch.save({"epoch": epoch, "model": net.state_dict(), "optimizer": optimizer.state_dict()}, partial)
+        os.replace(partial, checkpoint)  # a kill mid-write never leaves a torn checkpoint
+        print(json.dumps({"epoch": epoch, "loss": round(loss, 6), "seconds": round(seconds[-1], 3),
+                          "world_size": world, "device": str(device)}), flush=True)
+        if epoch == fail_after:
+            os.kill(os.getpid(), signal.SIGKILL)
+    dist.barrier()
+
+if rank == 0:
+    os.makedirs(args.model_dir, exist_ok=True)
+    torch.save({"state_dict": net.state_dict(), "classes": classes, "mean": mean, "std": std,
+                "input_dim": features.shape[1], "hidden_units": args.hidden_units},
+               os.path.join(args.model_dir, "model.pt"))
+    with open(args.metrics, "w") as fh:
+        json.dump({"final_loss": loss, "epochs": args.epochs, "world_size": world,
+                   "seconds_per_epoch": sum(seconds) / len(seconds) if seconds else 0.0,
+                   "device": str(device), "backend": dist.get_backend()}, fh)
+debug = os.environ.get("KFYAML_DDP_DEBUG_DIR")  # tests: every rank records what it ended with
+if debug:
+    flat = torch.cat([p.detach().flatten().cpu() for p in net.parameters()])
+    with open(os.path.join(debug, f"rank-{rank}.json"), "w") as fh:
+        json.dump({"rank": rank, "world": world, "params": [round(float(v), 6) for v in flat[:64]],
+                   "param_sum": float(flat.double().sum()), "model_files": sorted(os.listdir(args.model_dir))
+                   if os.path.isdir(args.model_dir) else []}, fh)
+dist.destroy_process_group()
+'''
+
+
+def train_torch_ddp(
+    train: Input[Dataset],
+    model: Output[Model],
+    metrics: Output[Metrics],
+    target_column: str = "target",
+    epochs: int = 10,
+    batch_size: int = 64,
+    learning_rate: float = 0.001,
+    hidden_units: int = 64,
+    nproc_per_node: int = 0,
+    checkpoint_dir: str = "",
+    seed: int = 42,
+    num_nodes: int = 1,
+    namespace: str = "",
+    trainer_image: str = "pytorch/pytorch:2.5.1-cuda12.4-cudnn9-runtime",
+    runtime: str = "torch-distributed",
+    gpus_per_node: int = 1,
+    shared_volume_claim: str = "",
+    shared_mount_path: str = "/mnt/shared",
+    timeout_seconds: int = 86400,
+) -> NamedTuple("Outputs", [("final_loss", float), ("world_size", int)]):
+    import collections
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    if epochs < 1 or batch_size < 1:
+        raise ValueError("epochs and batch_size must be at least 1")
+    work = tempfile.mkdtemp(prefix="ddp-")
+    result = os.path.join(work, "metrics.json")
+    worker_args = ["--target", target_column, "--epochs", str(epochs), "--batch-size", str(batch_size),
+                   "--learning-rate", str(learning_rate), "--hidden-units", str(hidden_units), "--seed", str(seed)]
+
+    if num_nodes > 1:
+        _run_trainjob(train.path, model.path, result, worker_args, num_nodes, nproc_per_node, namespace,
+                      trainer_image, runtime, gpus_per_node, shared_volume_claim, shared_mount_path, timeout_seconds)
+    else:
+        import torch
+
+        nproc = nproc_per_node or torch.cuda.device_count() or os.cpu_count() or 1
+        script = os.path.join(work, "worker.py")
+        with open(script, "w") as fh:
+            fh.write(WORKER)
+        command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
+                   script, "--data", train.path, "--model-dir", model.path, "--metrics", result,
+                   "--checkpoint-dir", checkpoint_dir or model.path.rstrip("/") + ".checkpoints"] + worker_args
+        print("train_torch_ddp:", " ".join(command), flush=True)  # torchrun is torch.distributed.run
+        finished = subprocess.run(command)
+        if finished.returncode != 0:
+            raise RuntimeError(f"torchrun exited with {finished.returncode}; the processes' output is above")
+    with open(result) as fh:
+        figures = json.load(fh)
+    for name in ("final_loss", "epochs", "world_size", "seconds_per_epoch"):
+        metrics.log_metric(name, float(figures[name]))
+    model.metadata.update({"framework": "pytorch", "world_size": figures["world_size"], "device": figures["device"]})
+    shutil.rmtree(work, ignore_errors=True)
+    return collections.namedtuple("Outputs", ["final_loss", "world_size"])(figures["final_loss"], figures["world_size"])
+
+
+def render_trainjob(name: str, namespace: str, image: str, runtime: str, num_nodes: int, nproc_per_node: int,
+                    gpus_per_node: int, claim: str, command: list) -> dict:
+    """The TrainJob for Kubeflow Trainer v2: nodes, the shared volume, the command torchrun runs."""
+    trainer = {"image": image, "numNodes": num_nodes, "command": command}
+    if nproc_per_node:
+        trainer["numProcPerNode"] = nproc_per_node
+    if gpus_per_node:
+        trainer["resourcesPerNode"] = {"limits": {"nvidia.com/gpu": gpus_per_node}}
+    spec = {"runtimeRef": {"apiGroup": "trainer.kubeflow.org", "kind": "ClusterTrainingRuntime", "name": runtime},
+            "trainer": trainer}
+    if claim:
+        pod = {"volumes": [{"name": "shared", "persistentVolumeClaim": {"claimName": claim}}],
+               "containers": [{"name": "node", "volumeMounts": [{"name": "shared", "mountPath": "/mnt/shared"}]}]}
+        spec["runtimePatches"] = [{"manager": "kfyaml", "trainingRuntimeSpec": {"template": {"spec": {
+            "replicatedJobs": [{"name": "node", "template": {"spec": {"template": {"spec": pod}}}}]}}}}]
+    return {"apiVersion": "trainer.kubeflow.org/v1alpha1", "kind": "TrainJob",
+            "metadata": {"name": name, "namespace": namespace, "labels": {"app.kubernetes.io/managed-by": "kfyaml"}},
+            "spec": spec}
+
+
+def _run_trainjob(data, model_dir, result, worker_args, num_nodes, nproc_per_node, namespace, image, runtime,
+                  gpus_per_node, claim, mount, timeout_seconds):
+    """Hand the job to Kubeflow Trainer, follow it, and collect what rank 0 saved on the shared volume."""
+    import os
+    import shlex
+    import shutil
+    import time
+    import uuid
+
+    from kubernetes import client, config
+
+    if not claim:
+        raise ValueError("num_nodes > 1 needs shared_volume_claim: a PVC mounted on this step at "
+                         f"{mount} and on every node, through which data and model travel")
+    if not os.path.isdir(mount):
+        raise ValueError(f"{mount} is not mounted in this step: add kubernetes: {{volumes: [{{claim: {claim}, "
+                         f"mount: {mount}}}]}} to the step")
+    try:
+        config.load_incluster_config()
+    except config.ConfigException:
+        config.load_kube_config()
+    if not namespace:
+        path = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+        namespace = open(path).read().strip() if os.path.exists(path) else "default"
+    name = f"kfyaml-ddp-{uuid.uuid4().hex[:10]}"
+    job_dir = os.path.join(mount, name)
+    os.makedirs(job_dir)
+    shutil.copy(data, os.path.join(job_dir, "train.csv"))
+    with open(os.path.join(job_dir, "worker.py"), "w") as fh:
+        fh.write(WORKER)
+    node_dir = f"/mnt/shared/{name}"
+    run = ["torchrun", f"{node_dir}/worker.py", "--data", f"{node_dir}/train.csv", "--model-dir", f"{node_dir}/model",
+           "--checkpoint-dir", f"{node_dir}/checkpoints", "--metrics", f"{node_dir}/metrics.json"] + worker_args
+    manifest = render_trainjob(name, namespace, image, runtime, num_nodes, nproc_per_node, gpus_per_node, claim,
+                               ["bash", "-c", "pip install --quiet pandas && exec " + shlex.join(run)])
+    api = client.CustomObjectsApi()
+    core = client.CoreV1Api()
+    api.create_namespaced_custom_object("trainer.kubeflow.org", "v1alpha1", namespace, "trainjobs", manifest)
+    print(f"train_torch_ddp: created TrainJob {namespace}/{name} ({num_nodes} nodes)", flush=True)
+    deadline = time.monotonic() + timeout_seconds
+    printed = 0
+    state = None
+    while time.monotonic() < deadline:
+        job = api.get_namespaced_custom_object("trainer.kubeflow.org", "v1alpha1", namespace, "trainjobs", name)
+        conditions = {c.get("type"): c for c in (job.get("status") or {}).get("conditions", [])}
+        printed = _print_node0_logs(core, namespace, name, printed)
+        for kind in ("Complete", "Failed"):
+            if conditions.get(kind, {}).get("status") == "True":
+                state = (kind, conditions[kind].get("message", ""))
+        if state:
+            break
+        time.sleep(float(os.environ.get("KFYAML_POLL_SECONDS", "10")))
+    if state is None:
+        api.delete_namespaced_custom_object("trainer.kubeflow.org", "v1alpha1", namespace, "trainjobs", name)
+        raise RuntimeError(f"TrainJob {name} did not finish within {timeout_seconds}s; it was deleted")
+    if state[0] == "Failed":
+        raise RuntimeError(f"TrainJob {name} failed: {state[1]}")
+    shutil.copytree(os.path.join(job_dir, "model"), model_dir, dirs_exist_ok=True)
+    shutil.copy(os.path.join(job_dir, "metrics.json"), result)
+
+
+def _print_node0_logs(core, namespace, name, printed):
+    """Print what node 0 logged since the last call; returns how much has been printed."""
+    pods = core.list_namespaced_pod(namespace, label_selector=f"jobset.sigs.k8s.io/jobset-name={name},"
+                                                              "batch.kubernetes.io/job-completion-index=0")
+    if not pods.items:
+        return printed
+    try:
+        log = core.read_namespaced_pod_log(pods.items[0].metadata.name, namespace)
+    except Exception:  # the container may not have started yet
+        return printed
+    if len(log) > printed:
+        print(log[printed:], end="", flush=True)
+    return len(log)
