@@ -121,13 +121,15 @@ def _pod_namespace() -> str:
 
 def _custom_objects_api(required: bool):
     """The API client, from the pod's service account or a kubeconfig; None when there is no cluster."""
+    import os
+
     from kubernetes import client, config
 
     try:
         config.load_incluster_config()
     except config.ConfigException:
-        try:
-            config.load_kube_config()
+        try:  # the client reads KUBECONFIG when imported; read it now
+            config.load_kube_config(config_file=os.environ.get("KUBECONFIG"))
         except (config.ConfigException, FileNotFoundError, TypeError):
             if required:
                 raise RuntimeError("no Kubernetes cluster to deploy to: not in a pod and no kubeconfig") from None

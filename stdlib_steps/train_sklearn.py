@@ -2,7 +2,8 @@
 
 `algorithm` is one of random_forest, gradient_boosting, hist_gradient_boosting,
 logistic_regression, or xgboost when the xgboost package is installed;
-`hyperparameters` are passed to the estimator. The model is saved with joblib
+`hyperparameters` are passed to the estimator (logistic regression is fitted
+after a StandardScaler, in one scikit-learn pipeline). The model is saved with joblib
 as `model.joblib` in the model artifact's folder: point a KServe sklearn
 predictor's `storageUri` at the artifact and it serves the model as is.
 
@@ -73,7 +74,13 @@ def train_sklearn(
         raise ValueError(f"no target column {target_column!r} in the training data")
     features = frame.drop(columns=[target_column])
     labels = frame[target_column]
-    estimator = estimator_class(**params).fit(features, labels)
+    estimator = estimator_class(**params)
+    if algorithm == "logistic_regression":  # a linear model needs scaled features to converge
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        estimator = make_pipeline(StandardScaler(), estimator)
+    estimator = estimator.fit(features, labels)
     accuracy = float(estimator.score(features, labels))
 
     os.makedirs(model.path, exist_ok=True)

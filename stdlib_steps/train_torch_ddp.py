@@ -146,7 +146,8 @@ for epoch in range(start, args.epochs):
             os.kill(os.getpid(), signal.SIGKILL)
     dist.barrier()
 
-if rank == 0:
+saved = rank == 0
+if saved:
     os.makedirs(args.model_dir, exist_ok=True)
     torch.save({"state_dict": net.state_dict(), "classes": classes, "mean": mean, "std": std,
                 "input_dim": features.shape[1], "hidden_units": args.hidden_units},
@@ -159,7 +160,7 @@ debug = os.environ.get("KFYAML_DDP_DEBUG_DIR")  # tests: every rank records what
 if debug:
     flat = torch.cat([p.detach().flatten().cpu() for p in net.parameters()])
     with open(os.path.join(debug, f"rank-{rank}.json"), "w") as fh:
-        json.dump({"rank": rank, "world": world, "params": [round(float(v), 6) for v in flat[:64]],
+        json.dump({"rank": rank, "world": world, "saved_model": saved, "params": [round(float(v), 6) for v in flat[:64]],
                    "param_sum": float(flat.double().sum()), "model_files": sorted(os.listdir(args.model_dir))
                    if os.path.isdir(args.model_dir) else []}, fh)
 dist.destroy_process_group()
@@ -267,8 +268,8 @@ def _run_trainjob(data, model_dir, result, worker_args, num_nodes, nproc_per_nod
                          f"mount: {mount}}}]}} to the step")
     try:
         config.load_incluster_config()
-    except config.ConfigException:
-        config.load_kube_config()
+    except config.ConfigException:  # the client reads KUBECONFIG when imported; read it now
+        config.load_kube_config(config_file=os.environ.get("KUBECONFIG"))
     if not namespace:
         path = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
         namespace = open(path).read().strip() if os.path.exists(path) else "default"

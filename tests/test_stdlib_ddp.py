@@ -1,0 +1,63 @@
+"""train_torch_ddp with world size 2 on CPU (gloo, torchrun --standalone).
+
+Both ranks must end with identical parameters, only rank 0 may write the
+model, and a run killed after an epoch must resume from its checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+import torch
+
+from kfyaml.stdlib_steps.train_torch_ddp import train_torch_ddp
+
+from stdlib_helpers import artifact, write_dataset
+
+
+def _run(tmp_path, name, monkeypatch, epochs=3, **env):
+    debug = tmp_path / f"debug-{name}"
+    debug.mkdir()
+    monkeypatch.setenv("KFYAML_DDP_DEBUG_DIR", str(debug))
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    data = artifact("dataset", tmp_path, "data.csv")
+    data.path = str(write_dataset(tmp_path, "breast_cancer"))
+    model, metrics = artifact("model", tmp_path, f"model-{name}"), artifact("metrics", tmp_path, f"metrics-{name}")
+    out = train_torch_ddp(train=data, model=model, metrics=metrics, epochs=epochs, nproc_per_node=2, batch_size=32,
+                          checkpoint_dir=str(tmp_path / "checkpoints"), seed=7)
+    ranks = [json.loads((debug / f"rank-{r}.json").read_text()) for r in (0, 1)]
+    return out, model, metrics, ranks
+
+
+def test_two_ranks_train_the_same_model(tmp_path, monkeypatch):
+    out, model, metrics, ranks = _run(tmp_path, "a", monkeypatch)
+    assert out.world_size == 2
+    assert ranks[0]["params"] == ranks[1]["params"]
+    assert ranks[0]["param_sum"] == ranks[1]["param_sum"]
+    assert [r["saved_model"] for r in ranks] == [True, False]      # rank 0 alone wrote
+    assert os.listdir(model.path) == ["model.pt"]
+    saved = torch.load(os.path.join(model.path, "model.pt"), weights_only=False)
+    assert sorted(saved) == ["classes", "hidden_units", "input_dim", "mean", "state_dict", "std"]
+    assert not any(k.startswith("module.") for k in saved["state_dict"])  # the module, not the DDP wrapper
+    assert saved["classes"] == [0, 1]
+    assert metrics.metadata["world_size"] == 2.0 and metrics.metadata["epochs"] == 3.0
+    assert 0 < out.final_loss < 0.7
+
+
+def test_killed_run_resumes_from_its_checkpoint(tmp_path, monkeypatch, capfd):
+    with pytest.raises(RuntimeError, match=r"^torchrun exited with \d+; the processes' output is above$"):
+        _run(tmp_path, "killed", monkeypatch, KFYAML_DDP_FAIL_AFTER_EPOCH="0")
+    checkpoint = torch.load(tmp_path / "checkpoints" / "checkpoint.pt", weights_only=False)
+    assert checkpoint["epoch"] == 0
+    capfd.readouterr()
+    monkeypatch.delenv("KFYAML_DDP_FAIL_AFTER_EPOCH")
+    out, model, _, ranks = _run(tmp_path, "resumed", monkeypatch)
+    printed = capfd.readouterr().out
+    assert "resuming from epoch 1" in printed
+    epochs_run = [json.loads(line)["epoch"] for line in printed.splitlines() if line.startswith('{"epoch"')]
+    assert epochs_run == [1, 2]
+    assert ranks[0]["param_sum"] == ranks[1]["param_sum"]
+    assert torch.load(tmp_path / "checkpoints" / "checkpoint.pt", weights_only=False)["epoch"] == 2
