@@ -27,6 +27,14 @@ def _parser() -> argparse.ArgumentParser:
     lint.add_argument("files", nargs="+", metavar="FILE")
     lint.add_argument("--format", choices=["text", "json"], default="text")
     sub.add_parser("schema", help="print the JSON Schema of pipeline.yaml")
+    run = sub.add_parser("run", help="compile and run a pipeline on this machine (no cluster, no Docker)")
+    run.add_argument("file", metavar="FILE")
+    run.add_argument("--param", action="append", default=[], metavar="K=V", help="set a pipeline param (repeatable)")
+    run.add_argument("--workdir", default=".kfyaml", help="where runs, logs and the cache live (default: .kfyaml)")
+    run.add_argument("--no-cache", action="store_true", help="run every step, even when a cached result exists")
+    run.add_argument("--max-workers", type=int, default=None, metavar="N",
+                     help="steps running at once (default: the number of CPUs)")
+    run.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     return parser
 
 
@@ -87,13 +95,54 @@ def cmd_schema(args) -> int:
     return 0
 
 
+def _params(pairs: list[str]) -> dict | None:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            print(f"kfyaml: --param takes NAME=VALUE, not {pair!r}", file=sys.stderr)
+            return None
+        out[key] = value
+    return out
+
+
+def cmd_run(args) -> int:
+    params = _params(args.param)
+    if params is None:
+        return 2
+    if args.max_workers is not None and args.max_workers < 1:
+        print("kfyaml: --max-workers must be at least 1", file=sys.stderr)
+        return 2
+    result = api.compile_file(args.file)
+    _print_diagnostics(result, sys.stderr)
+    if not result.ok:
+        return 1
+    from kfyaml.runner import display
+    from kfyaml.runner.engine import Run, RunError
+
+    progress = display.Progress()
+    try:
+        run = Run(result.pipeline_spec, params, args.workdir, use_cache=not args.no_cache,
+                  max_workers=args.max_workers, on_event=progress.event, note=progress.note)
+    except RunError as exc:
+        print(f"kfyaml run: {exc}", file=sys.stderr)
+        return 2
+    outcome = run.execute()
+    if args.json:
+        json.dump(display.as_json(run.records, outcome, run.run_dir), sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+    else:
+        display.summary(run.records, outcome, run.run_dir)
+    return 0 if outcome.state == "succeeded" else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
-    handler = {"compile": cmd_compile, "lint": cmd_lint, "schema": cmd_schema}[args.command]
+    handler = {"compile": cmd_compile, "lint": cmd_lint, "schema": cmd_schema, "run": cmd_run}[args.command]
     try:
         return handler(args)
     except KeyboardInterrupt:

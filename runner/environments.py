@@ -1,0 +1,76 @@
+"""Virtual environments for steps: one per requirement set, kept across runs.
+
+A KFP Python step starts with a shell script that pip-installs its packages
+and kfp, then runs the function. Run as is, it would install into whatever
+Python is first on PATH: the user's own. Here every step runs with a venv's
+`bin/` first on PATH, so installs land in the venv. The venvs see the system
+site-packages, so what the user already has (torch, say) is reused, not
+downloaded again. A venv is created and its packages installed once per
+distinct install script (a stamp file marks it ready); later runs skip the
+install and go straight to the function.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+INSTALL_MARK = "PIP_DISABLE_PIP_VERSION_CHECK=1"
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def cache_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "kfyaml" / "venvs"
+
+
+def install_script(command: list[str]) -> str | None:
+    """The pip-install prelude of a KFP lightweight command, if it has one."""
+    if len(command) >= 3 and command[:2] == ["sh", "-c"] and INSTALL_MARK in command[2]:
+        return command[2]
+    return None
+
+
+def _lock(key: str) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(key, threading.Lock())
+
+
+def environment(script: str, log) -> Path:
+    """The venv for this install script, created and installed on first use."""
+    key = hashlib.sha256(script.encode()).hexdigest()[:16]
+    root = cache_root() / key
+    with _lock(key):
+        stamp = root / ".kfyaml-ready"
+        if stamp.exists():
+            return root
+        log(f"creating the environment {root} (once for this set of packages)\n")
+        root.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(root)], check=True,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        # The script ends with `"$0" "$@"`: give it `true` to install and stop.
+        done = subprocess.run(["sh", "-c", script, "true"], env=activated(root), stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+        log(done.stdout)
+        if done.returncode != 0:
+            raise RuntimeError(f"installing the step's packages failed (exit {done.returncode}); see the log")
+        stamp.write_text(script)
+        return root
+
+
+def activated(root: Path, base: dict | None = None) -> dict:
+    env = dict(base if base is not None else os.environ)
+    env["VIRTUAL_ENV"] = str(root)
+    env["PATH"] = f"{root / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("PYTHONHOME", None)
+    return env
+
+
+def host_environment(log) -> Path:
+    """The venv inline container steps run in: their `pip install` must not reach the user's Python."""
+    return environment(f"# kfyaml host steps\n{INSTALL_MARK} true && \"$0\" \"$@\"", log)
