@@ -131,6 +131,7 @@ def cmd_run(args) -> int:
     if args.json:
         json.dump(display.as_json(run.records, outcome, run.run_dir), sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
+        display.failures(run.records)
     else:
         display.summary(run.records, outcome, run.run_dir)
     return 0 if outcome.state == "succeeded" else 1

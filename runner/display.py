@@ -51,15 +51,20 @@ def summary(records: list[StepRecord], result: Result, run_dir, stream=None) -> 
         print(f"run {result.state}: {run_dir}", file=stream)
         for row in rows:
             print("  " + "  ".join(row), file=stream)
-    failed = [r for r in records if r.state == "failed"]
-    for record in failed:
-        print(f"step {record.path} failed: {record.error}; log: {record.log}", file=stream)
+    failures(records, stream)
     if result.outputs["parameters"] or result.outputs["artifacts"]:
         print("outputs:", file=stream)
         for name, value in result.outputs["parameters"].items():
             print(f"  {name} = {value!r}", file=stream)
         for name, arts in result.outputs["artifacts"].items():
             print(f"  {name} = {', '.join(a['uri'] for a in arts)}", file=stream)
+
+
+def failures(records: list[StepRecord], stream=None) -> None:
+    """Name each failed step and its log, whatever the output format."""
+    for record in records:
+        if record.state == "failed":
+            print(f"step {record.path} failed: {record.error}; log: {record.log}", file=stream or sys.stderr)
 
 
 def as_json(records: list[StepRecord], result: Result, run_dir) -> dict:

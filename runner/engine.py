@@ -316,12 +316,10 @@ class Run:
                              "metadata": {}} for n, spec in output_defs.get("artifacts", {}).items()}
         caching = task.get("cachingOptions", {}).get("enableCache", False) and self.use_cache
         key = cache_key(component, executor, params, artifacts, task.get("cachingOptions", {}).get("cacheKey", ""))
-        record.started = time.time()
-        record.state = "running"
-        self.on_event(record)
         log = open(record.log, "a", encoding="utf-8")
         try:
             if caching:
+                record.started = time.time()
                 hit = self.cache.load(key, out_artifacts, log.write)
                 if hit is not None:
                     record.state, record.finished = "cached", time.time()
@@ -335,18 +333,18 @@ class Run:
                 log.write(f"--- attempt {attempt + 1} of {attempts} ---\n")
                 log.flush()
                 code, outputs, error = self._launch(container, output_defs, params, artifacts, out_params,
-                                                    out_artifacts, out_dir, log)
+                                                    out_artifacts, out_dir, log, record)
                 if code == 0 and error is None:
                     if caching:
                         self.cache.store(key, outputs, out_artifacts)
-                    record.state, record.finished = "succeeded", time.time()
+                    record.state = "succeeded"
                     return self._finish(record, Result("succeeded", {"parameters": outputs, "artifacts": _listed(out_artifacts)}))
                 record.error = error or f"exited with {code}"
                 log.write(f"--- attempt {attempt + 1} failed: {record.error} ---\n")
                 if attempt + 1 < attempts:
                     time.sleep(min(wait_s, _seconds(policy.get("backoffMaxDuration", "3600s"))))
                     wait_s *= float(policy.get("backoffFactor", 2.0))
-            record.state, record.finished = "failed", time.time()
+            record.state = "failed"
             return self._finish(record, Result("failed", error=record.error))
         finally:
             log.close()
@@ -356,7 +354,7 @@ class Run:
         self.on_event(record)
         return result
 
-    def _launch(self, container, output_defs, params, artifacts, out_params, out_artifacts, out_dir, log):
+    def _launch(self, container, output_defs, params, artifacts, out_params, out_artifacts, out_dir, log, record):
         if out_dir.exists():
             shutil.rmtree(out_dir)
         (out_dir / "parameters").mkdir(parents=True)
@@ -384,9 +382,13 @@ class Run:
             if needs_gpu:
                 self.gpu_slots.acquire()
             try:
+                if record.attempts == 1:  # running from when it has a worker (and a GPU), not while queued
+                    record.started, record.state = time.time(), "running"
+                    self.on_event(record)
                 log.flush()
                 code = subprocess.run(command, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT,
                                       stdin=subprocess.DEVNULL).returncode
+                record.finished = time.time()  # the process's end, while it still holds its slots
             finally:
                 if needs_gpu:
                     self.gpu_slots.release()
