@@ -35,6 +35,19 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--max-workers", type=int, default=None, metavar="N",
                      help="steps running at once (default: the number of CPUs)")
     run.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    submit = sub.add_parser("submit", help="compile and submit a pipeline to a KFP API server")
+    submit.add_argument("file", metavar="FILE")
+    submit.add_argument("--host", required=True, metavar="URL", help="the KFP API endpoint, e.g. http://localhost:8080")
+    submit.add_argument("--namespace", default=None, help="the Kubeflow profile namespace (multi-user KFP)")
+    submit.add_argument("--experiment", default="Default", metavar="NAME", help="the experiment (created if missing)")
+    submit.add_argument("--run-name", default=None, metavar="NAME")
+    submit.add_argument("--param", action="append", default=[], metavar="K=V", help="set a pipeline param (repeatable)")
+    submit.add_argument("--pipeline", default=None, metavar="NAME",
+                        help="upload as this pipeline (a new version when it exists) and run that")
+    submit.add_argument("--version", default=None, metavar="V", help="the version's name, with --pipeline")
+    submit.add_argument("--wait", action="store_true", help="follow the run; exit 0 only when it succeeds")
+    submit.add_argument("--timeout", type=float, default=3600, metavar="S", help="how long --wait waits (seconds)")
+    submit.add_argument("--token", default=None, help="bearer token (default: $KFP_TOKEN); never printed")
     return parser
 
 
@@ -137,13 +150,51 @@ def cmd_run(args) -> int:
     return 0 if outcome.state == "succeeded" else 1
 
 
+def cmd_submit(args) -> int:
+    given = _params(args.param)
+    if given is None:
+        return 2
+    if args.version and not args.pipeline:
+        print("kfyaml: --version goes with --pipeline", file=sys.stderr)
+        return 2
+    result = api.compile_file(args.file)
+    _print_diagnostics(result, sys.stderr)
+    if not result.ok:
+        return 1
+    from kfyaml.runner.engine import RunError, coerce_param
+    from kfyaml.runner.submit import SubmitError, submit
+
+    definitions = result.pipeline_spec["root"].get("inputDefinitions", {}).get("parameters", {})
+    try:
+        unknown = sorted(set(given) - set(definitions))
+        if unknown:
+            raise RunError(f"the pipeline has no param {', '.join(unknown)}; its params are: {', '.join(definitions) or 'none'}")
+        params = {k: coerce_param(k, v, definitions[k]["parameterType"]) for k, v in given.items()}
+    except RunError as exc:
+        print(f"kfyaml submit: {exc}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as tmp:
+        package = os.path.join(tmp, os.path.splitext(os.path.basename(args.file))[0] + ".yaml")
+        with open(package, "w", encoding="utf-8") as fh:
+            fh.write(result.ir_text())
+        try:
+            return submit(package, args.host, params, namespace=args.namespace, experiment=args.experiment,
+                          run_name=args.run_name, pipeline=args.pipeline, version=args.version, wait=args.wait,
+                          timeout=args.timeout, token=args.token,
+                          poll_seconds=float(os.environ.get("KFYAML_POLL_SECONDS", "5")))
+        except SubmitError as exc:
+            print(f"kfyaml submit: {exc}", file=sys.stderr)
+            return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
-    handler = {"compile": cmd_compile, "lint": cmd_lint, "schema": cmd_schema, "run": cmd_run}[args.command]
+    handler = {"compile": cmd_compile, "lint": cmd_lint, "schema": cmd_schema, "run": cmd_run,
+               "submit": cmd_submit}[args.command]
     try:
         return handler(args)
     except KeyboardInterrupt:

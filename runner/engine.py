@@ -98,7 +98,7 @@ class Run:
         values = {}
         for name, spec in definitions.items():
             if name in given:
-                values[name] = _coerce(name, given[name], spec["parameterType"])
+                values[name] = coerce_param(name, given[name], spec["parameterType"])
             elif "defaultValue" in spec:
                 values[name] = spec["defaultValue"]
             elif not spec.get("isOptional"):
@@ -432,7 +432,7 @@ def _typed(value, parameter_type: str):
     return value
 
 
-def _coerce(name: str, raw, parameter_type: str):
+def coerce_param(name: str, raw, parameter_type: str):
     """A --param value, typed as the pipeline declares it."""
     if not isinstance(raw, str):
         return raw

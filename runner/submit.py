@@ -1,0 +1,91 @@
+"""`kfyaml submit`: compile, then hand the IR to a KFP API server.
+
+Everything goes through `kfp.Client` (the KFP SDK's own client): the
+experiment is found or created, the run created from the compiled IR (or
+from a pipeline uploaded first, as a new pipeline or a new version of one),
+and with `--wait` the run is followed to the end. kfp's own
+`wait_for_run_completion` keeps waiting on a CANCELED run; here CANCELED,
+FAILED, ERROR and SKIPPED end the wait with a non-zero exit, and only
+SUCCEEDED exits 0. The token comes from `--token` or the environment and is
+never printed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+SUCCEEDED = "SUCCEEDED"
+FAILED_STATES = ("FAILED", "ERROR", "SKIPPED", "CANCELED")
+
+
+class SubmitError(Exception):
+    pass
+
+
+def submit(ir_path: str, host: str, params: dict, namespace: str | None = None, experiment: str = "Default",
+           run_name: str | None = None, pipeline: str | None = None, version: str | None = None,
+           wait: bool = False, timeout: float = 3600, token: str | None = None, poll_seconds: float = 5.0,
+           out=sys.stderr) -> int:
+    import warnings
+
+    warnings.filterwarnings("ignore", message="This client only works with Kubeflow Pipeline", category=FutureWarning)
+    import kfp
+    import kfp_server_api
+    import urllib3
+
+    token = token or os.environ.get("KFP_TOKEN") or os.environ.get("KF_PIPELINES_TOKEN")
+    try:
+        client = kfp.Client(host=host, namespace=namespace, existing_token=token)
+        found = client.create_experiment(name=experiment, namespace=namespace)
+        run_name = run_name or f"{os.path.basename(ir_path).split('.')[0]}-{time.strftime('%Y%m%d-%H%M%S')}"
+        if pipeline:
+            pipeline_id, version_id = _upload(client, ir_path, pipeline, version, out)
+            run = client.run_pipeline(experiment_id=found.experiment_id, job_name=run_name, params=params,
+                                      pipeline_id=pipeline_id, version_id=version_id)
+        else:
+            run = client.run_pipeline(experiment_id=found.experiment_id, job_name=run_name, params=params,
+                                      pipeline_package_path=ir_path)
+    except kfp_server_api.ApiException as exc:
+        raise SubmitError(f"the KFP API at {host} answered {exc.status} {exc.reason}: {(exc.body or '').strip()[:300]}") from None
+    except (OSError, ValueError, TimeoutError, urllib3.exceptions.HTTPError) as exc:  # refused, bad URL, ...
+        reason = getattr(exc, "reason", None) or exc
+        raise SubmitError(f"cannot reach the KFP API at {host}: {reason}") from None
+    print(f"submitted run {run.run_id} ({run_name}) in experiment {experiment}: {host.rstrip('/')}/#/runs/details/{run.run_id}",
+          file=out)
+    if not wait:
+        return 0
+    return _follow(client, run.run_id, timeout, poll_seconds, out)
+
+
+def _upload(client, ir_path: str, pipeline: str, version: str | None, out) -> tuple[str, str]:
+    """Upload as a new pipeline, or as a new version of an existing one."""
+    pipeline_id = client.get_pipeline_id(pipeline)
+    if pipeline_id is None:
+        created = client.upload_pipeline(ir_path, pipeline_name=pipeline)
+        versions = client.list_pipeline_versions(created.pipeline_id).pipeline_versions or []
+        print(f"uploaded pipeline {pipeline} ({created.pipeline_id})", file=out)
+        return created.pipeline_id, versions[0].pipeline_version_id
+    name = version or time.strftime("%Y%m%d-%H%M%S")
+    uploaded = client.upload_pipeline_version(ir_path, pipeline_version_name=name, pipeline_id=pipeline_id)
+    print(f"uploaded version {name} of pipeline {pipeline} ({uploaded.pipeline_version_id})", file=out)
+    return pipeline_id, uploaded.pipeline_version_id
+
+
+def _follow(client, run_id: str, timeout: float, poll_seconds: float, out) -> int:
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        state = (client.get_run(run_id).state or "PENDING").upper()
+        if state != last:
+            print(f"run {run_id}: {state}", file=out)
+            last = state
+        if state == SUCCEEDED:
+            return 0
+        if state in FAILED_STATES:
+            return 1
+        if time.monotonic() > deadline:
+            print(f"run {run_id} was still {state} after {timeout:g}s; it goes on without kfyaml waiting", file=out)
+            return 1
+        time.sleep(poll_seconds)

@@ -1,0 +1,127 @@
+"""A stand-in KFP API server (the v2beta1 endpoints kfp.Client 2.17 calls) on 127.0.0.1.
+
+It keeps experiments, pipelines, versions and runs in memory, records every
+request (method, path, query, JSON or multipart body) for the test to check,
+and plays back a scripted sequence of run states to `GET /runs/{id}`.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import json
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+API = "/apis/v2beta1"
+
+
+class FakeKfp:
+    def __init__(self, run_states=("SUCCEEDED",)):
+        self.requests: list[dict] = []
+        self.experiments: list[dict] = []
+        self.pipelines: list[dict] = []
+        self.versions: dict[str, list[dict]] = {}
+        self.runs: dict[str, dict] = {}
+        self.run_states = list(run_states)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def calls(self) -> list[tuple[str, str]]:
+        return [(r["method"], r["path"]) for r in self.requests]
+
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _handle(self):
+                parsed = urllib.parse.urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                ctype = self.headers.get("Content-Type", "")
+                body = _multipart(ctype, raw) if ctype.startswith("multipart/") else (json.loads(raw) if raw else None)
+                fake.requests.append({"method": self.command, "path": parsed.path,
+                                      "query": urllib.parse.parse_qs(parsed.query), "body": body,
+                                      "auth": self.headers.get("Authorization")})
+                code, reply = fake.answer(self.command, parsed.path, urllib.parse.parse_qs(parsed.query), body)
+                data = json.dumps(reply).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_DELETE = _handle
+
+        return Handler
+
+    def answer(self, method, path, query, body):
+        if path == f"{API}/healthz":
+            return 200, {"multi_user": False}
+        if path == f"{API}/experiments" and method == "GET":
+            wanted = _filter_name(query)
+            found = [e for e in self.experiments if wanted is None or e["display_name"] == wanted]
+            return 200, {"experiments": found, "total_size": len(found)} if found else {}
+        if path == f"{API}/experiments" and method == "POST":
+            experiment = {**body, "experiment_id": f"exp-{len(self.experiments) + 1}"}
+            self.experiments.append(experiment)
+            return 200, experiment
+        if path == f"{API}/pipelines" and method == "GET":
+            wanted = _filter_name(query)
+            found = [p for p in self.pipelines if wanted is None or p["display_name"] == wanted]
+            return 200, {"pipelines": found, "total_size": len(found)} if found else {}
+        if path == f"{API}/pipelines/upload":
+            pipeline = {"pipeline_id": f"pipeline-{len(self.pipelines) + 1}", "display_name": query["name"][0]}
+            self.pipelines.append(pipeline)
+            self.versions[pipeline["pipeline_id"]] = [{"pipeline_id": pipeline["pipeline_id"],
+                                                      "pipeline_version_id": f"{pipeline['pipeline_id']}-v1",
+                                                      "display_name": query["name"][0]}]
+            return 200, pipeline
+        if path == f"{API}/pipelines/upload_version":
+            pipeline_id = query["pipelineid"][0]
+            version = {"pipeline_id": pipeline_id, "display_name": query["name"][0],
+                       "pipeline_version_id": f"{pipeline_id}-v{len(self.versions[pipeline_id]) + 1}"}
+            self.versions[pipeline_id].append(version)
+            return 200, version
+        if path.startswith(f"{API}/pipelines/") and path.endswith("/versions"):
+            pipeline_id = path.split("/")[-2]
+            return 200, {"pipeline_versions": self.versions.get(pipeline_id, []), "total_size": 1}
+        if path == f"{API}/runs" and method == "POST":
+            run = {**body, "run_id": f"run-{len(self.runs) + 1}", "state": "PENDING"}
+            self.runs[run["run_id"]] = run
+            return 200, run
+        if path.startswith(f"{API}/runs/") and method == "GET":
+            run = self.runs[path.rsplit("/", 1)[1]]
+            if self.run_states:
+                run["state"] = self.run_states.pop(0)
+            return 200, run
+        return 404, {"error": f"no {method} {path} here", "code": 5}
+
+
+def _filter_name(query) -> str | None:
+    raw = query.get("filter", [None])[0]
+    if not raw:
+        return None
+    predicates = json.loads(raw).get("predicates", [])
+    for p in predicates:
+        if p.get("key") in ("display_name", "name"):
+            return p.get("string_value") or p.get("stringValue")
+    return None
+
+
+def _multipart(content_type: str, raw: bytes) -> dict:
+    message = email.parser.BytesParser(policy=email.policy.default).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw)
+    return {part.get_param("name", header="content-disposition"): part.get_content() for part in message.iter_parts()}

@@ -1,0 +1,108 @@
+"""`kfyaml submit` through kfp.Client against a stand-in KFP API server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from kfyaml.compiler import api
+
+from conftest import EXAMPLES
+from kfp_server import API, FakeKfp
+
+TOUR = EXAMPLES / "language_tour.yaml"
+
+
+def _submit(fake: FakeKfp, *args: str, pipeline=TOUR):
+    env = {**os.environ, "KFYAML_POLL_SECONDS": "0.01", "KFP_TOKEN": "env-token-s3cret"}
+    return subprocess.run([sys.executable, "-m", "kfyaml.compiler.cli", "submit", str(pipeline), "--host", fake.url, *args],
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+@pytest.fixture
+def fake():
+    server = FakeKfp()
+    yield server
+    server.close()
+
+
+def test_submit_creates_the_experiment_and_the_run(fake):
+    proc = _submit(fake, "--experiment", "nightly", "--run-name", "tour-1", "--param", "threshold=0.7",
+                   "--param", "values=[4, 5]")
+    assert proc.returncode == 0, proc.stderr
+    assert fake.calls() == [("GET", f"{API}/healthz"), ("GET", f"{API}/experiments"), ("POST", f"{API}/experiments"),
+                            ("POST", f"{API}/runs")]
+    assert fake.requests[2]["body"] == {"display_name": "nightly"}
+    run = fake.requests[3]["body"]
+    assert run["display_name"] == "tour-1" and run["experiment_id"] == "exp-1"
+    assert run["runtime_config"] == {"parameters": {"threshold": 0.7, "values": [4, 5]}}
+    compiled = yaml.safe_load(api.compile_file(str(TOUR)).ir_text())
+    assert run["pipeline_spec"] == compiled  # exactly the IR kfyaml compiles
+    assert all(r["auth"] == "Bearer env-token-s3cret" for r in fake.requests)
+    assert "s3cret" not in proc.stdout + proc.stderr
+    assert f"submitted run run-1 (tour-1) in experiment nightly: {fake.url}/#/runs/details/run-1" in proc.stderr
+
+
+def test_an_existing_experiment_is_reused(fake):
+    fake.experiments.append({"experiment_id": "exp-7", "display_name": "Default"})
+    assert _submit(fake).returncode == 0
+    assert ("POST", f"{API}/experiments") not in fake.calls()
+    assert fake.requests[-1]["body"]["experiment_id"] == "exp-7"
+
+
+def test_pipeline_upload_then_new_versions(fake):
+    assert _submit(fake, "--pipeline", "tour").returncode == 0
+    upload = next(r for r in fake.requests if r["path"] == f"{API}/pipelines/upload")
+    assert upload["query"]["name"] == ["tour"]
+    assert yaml.safe_load(upload["body"]["uploadfile"]) == yaml.safe_load(api.compile_file(str(TOUR)).ir_text())
+    run = fake.requests[-1]["body"]
+    assert run["pipeline_version_reference"] == {"pipeline_id": "pipeline-1", "pipeline_version_id": "pipeline-1-v1"}
+    assert "pipeline_spec" not in run
+    proc = _submit(fake, "--pipeline", "tour", "--version", "v2")
+    assert proc.returncode == 0, proc.stderr
+    version = next(r for r in fake.requests if r["path"] == f"{API}/pipelines/upload_version")
+    assert (version["query"]["name"], version["query"]["pipelineid"]) == (["v2"], ["pipeline-1"])
+    assert fake.requests[-1]["body"]["pipeline_version_reference"]["pipeline_version_id"] == "pipeline-1-v2"
+    assert "uploaded version v2 of pipeline tour (pipeline-1-v2)" in proc.stderr
+
+
+@pytest.mark.parametrize("states, code", [
+    (["PENDING", "RUNNING", "SUCCEEDED"], 0),
+    (["RUNNING", "FAILED"], 1),
+    (["RUNNING", "ERROR"], 1),
+    (["SKIPPED"], 1),
+    (["RUNNING", "CANCELING", "CANCELED"], 1),   # kfp's own wait would loop here
+])
+def test_wait_follows_the_run_to_its_end(states, code):
+    fake = FakeKfp(run_states=states)
+    try:
+        proc = _submit(fake, "--wait")
+    finally:
+        fake.close()
+    assert proc.returncode == code, proc.stderr
+    assert proc.stderr.splitlines()[-1] == f"run run-1: {states[-1]}"
+    assert [c for c in fake.calls() if c[1] == f"{API}/runs/run-1"] == [("GET", f"{API}/runs/run-1")] * len(states)
+
+
+def test_wait_times_out():
+    fake = FakeKfp(run_states=["RUNNING"] * 1000)
+    try:
+        proc = _submit(fake, "--wait", "--timeout", "0.2")
+    finally:
+        fake.close()
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines()[-1] == "run run-1 was still RUNNING after 0.2s; it goes on without kfyaml waiting"
+
+
+def test_unreachable_host_and_bad_params(fake):
+    proc = subprocess.run([sys.executable, "-m", "kfyaml.compiler.cli", "submit", str(TOUR), "--host",
+                           "http://127.0.0.1:9"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines()[-1].startswith("kfyaml submit: cannot reach the KFP API at http://127.0.0.1:9:")
+    proc = _submit(fake, "--param", "threshold=high")
+    assert (proc.returncode, proc.stderr.strip()) == (2, "kfyaml submit: --param threshold=high: threshold must be a number")
+    assert fake.requests == []
