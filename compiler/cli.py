@@ -25,7 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     comp.add_argument("-o", "--output", metavar="OUT", default="-", help="where to write the IR (default: - for stdout)")
     lint = sub.add_parser("lint", help="check pipelines without writing anything")
     lint.add_argument("files", nargs="+", metavar="FILE")
-    lint.add_argument("--format", choices=["text", "json"], default="text")
+    lint.add_argument("--format", choices=["text", "json", "github", "sarif"], default="text",
+                      help="text (default), json, github (workflow annotations) or sarif (SARIF 2.1.0)")
     sub.add_parser("schema", help="print the JSON Schema of pipeline.yaml")
     run = sub.add_parser("run", help="compile and run a pipeline on this machine (no cluster, no Docker)")
     run.add_argument("file", metavar="FILE")
@@ -92,8 +93,18 @@ def cmd_compile(args) -> int:
 def cmd_lint(args) -> int:
     results = [api.check_file(path) for path in args.files]
     problems = sum(len(r.diagnostics) for r in results)
+    everything = [d for r in results for d in r.diagnostics]
     if args.format == "json":
-        json.dump([d.to_json() for r in results for d in r.diagnostics], sys.stdout, indent=2)
+        json.dump([d.to_json() for d in everything], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    elif args.format == "github":
+        from .reporters import github
+
+        sys.stdout.write(github(everything))
+    elif args.format == "sarif":
+        from .reporters import sarif
+
+        json.dump(sarif(everything), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         for result in results:
