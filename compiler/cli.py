@@ -151,7 +151,10 @@ def cmd_run(args) -> int:
     except RunError as exc:
         print(f"kfyaml run: {exc}", file=sys.stderr)
         return 2
-    outcome = run.execute()
+    try:
+        outcome = run.execute()
+    finally:
+        progress.stop()
     if args.json:
         json.dump(display.as_json(run.records, outcome, run.run_dir), sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")

@@ -1,7 +1,9 @@
-"""What `kfyaml run` shows: a line per step as it changes state, then a summary.
+"""What `kfyaml run` shows while it runs, and after.
 
-Lines go to stderr, so `--json` output on stdout stays machine-readable. On a
-terminal the summary is a rich table; elsewhere it is plain text.
+On a terminal, a live rich table of every step's state and duration,
+redrawn as steps start and finish; elsewhere (CI logs, pipes) a line per state
+change. Everything goes to stderr, so `--json` output on stdout stays
+machine-readable. At the end, a summary table and the outputs.
 """
 
 from __future__ import annotations
@@ -17,12 +19,41 @@ _WORDS = {"running": "running", "succeeded": "done", "cached": "cached", "failed
 
 
 class Progress:
-    def __init__(self, stream=None):
+    def __init__(self, stream=None, live: bool | None = None):
         self.stream = stream or sys.stderr
         self.lock = threading.Lock()
+        self.records: dict[str, StepRecord] = {}
+        self.live = None
+        if live if live is not None else getattr(self.stream, "isatty", lambda: False)():
+            from rich.console import Console
+            from rich.live import Live
+
+            self.live = Live(self.table(), console=Console(file=self.stream), refresh_per_second=4,
+                             get_renderable=self.table)
+            self.live.start()
+
+    def table(self):
+        """The live view: each step's state and time so far."""
+        from rich.table import Table
+
+        table = Table(box=None, pad_edge=False)
+        for column in ("", "step", "state", "time"):
+            table.add_column(column)
+        for record in list(self.records.values()):
+            table.add_row(_MARK.get(record.state, "?"), record.path, _WORDS.get(record.state, record.state),
+                          f"{record.seconds:.1f}s" if record.started else "")
+        return table
+
+    def stop(self) -> None:
+        if self.live is not None:
+            self.live.stop()
 
     def event(self, record: StepRecord) -> None:
         with self.lock:
+            self.records[record.path] = record
+            if self.live is not None:
+                self.live.refresh()
+                return
             timing = f" {record.seconds:.1f}s" if record.state in ("succeeded", "failed", "cached") else ""
             retry = f" after {record.attempts} attempts" if record.attempts > 1 else ""
             print(f"{_MARK.get(record.state, '?')} {record.path:<40} {_WORDS.get(record.state, record.state)}{timing}{retry}",
@@ -30,6 +61,9 @@ class Progress:
 
     def note(self, text: str) -> None:
         with self.lock:
+            if self.live is not None:
+                self.live.console.print(f"note: {text}")
+                return
             print(f"note: {text}", file=self.stream, flush=True)
 
 

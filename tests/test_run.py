@@ -237,3 +237,51 @@ def test_a_pipeline_with_errors_does_not_run(tmp_path):
     code, result, stderr = kfyaml_run(_pipeline(tmp_path, "name: p\nsteps:\n  a: {imag: x}\n"), tmp_path / "w")
     assert code == 1 and result is None
     assert 'unknown key "imag"; did you mean "image"? [KY202]' in stderr
+
+
+def test_loop_parallelism_limit(tmp_path, venvs):
+    pipeline = _pipeline(tmp_path, """
+name: limited
+steps:
+  nap:
+    for_each: [1, 2, 3]
+    max_parallel: 1
+    python: |
+      def nap(n: int) -> int:
+          import time
+          time.sleep(0.3)
+          return n * 10
+    with: {n: "${{ item }}"}
+  total:
+    python: |
+      def total(values: list) -> int:
+          return sum(values)
+    with: {values: "${{ steps.nap.outputs.Output }}"}
+outputs:
+  total: ${{ steps.total.outputs.Output }}
+""")
+    code, result, _ = kfyaml_run(pipeline, tmp_path / "w", env=venvs)
+    assert code == 0
+    spans = sorted((s["started"], s["finished"]) for p, s in result["steps"].items() if "/nap" in p)
+    assert len(spans) == 3
+    assert all(earlier[1] <= later[0] for earlier, later in zip(spans, spans[1:]))  # one at a time
+    assert result["outputs"]["parameters"] == {"total": 60}
+
+
+def test_live_view_lists_every_step(tmp_path):
+    """On a terminal the progress is a live rich table; here it is rendered to a string."""
+    import io
+
+    from rich.console import Console
+
+    from kfyaml.runner.display import Progress
+    from kfyaml.runner.engine import StepRecord
+
+    progress = Progress(stream=io.StringIO(), live=False)
+    progress.records = {"prep": StepRecord("prep", "prep", "succeeded", 1.0, 3.5),
+                        "train": StepRecord("train", "train", "running", 2.0, None)}
+    out = io.StringIO()
+    Console(file=out, width=80).print(progress.table())
+    lines = [line.rstrip() for line in out.getvalue().splitlines()]
+    assert lines[1].split() == ["✓", "prep", "done", "2.5s"]
+    assert lines[2].split()[:3] == ["…", "train", "running"]
