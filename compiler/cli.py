@@ -130,6 +130,13 @@ def _params(pairs: list[str]) -> dict | None:
     return out
 
 
+def _compiled(path: str) -> api.Result | None:
+    """Compile for run/submit, printing any diagnostics; None when there are errors."""
+    result = api.compile_file(path)
+    _print_diagnostics(result, sys.stderr)
+    return result if result.ok else None
+
+
 def cmd_run(args) -> int:
     params = _params(args.param)
     if params is None:
@@ -137,20 +144,20 @@ def cmd_run(args) -> int:
     if args.max_workers is not None and args.max_workers < 1:
         print("kfyaml: --max-workers must be at least 1", file=sys.stderr)
         return 2
-    result = api.compile_file(args.file)
-    _print_diagnostics(result, sys.stderr)
-    if not result.ok:
+    result = _compiled(args.file)
+    if result is None:
         return 1
     from kfyaml.runner import display
     from kfyaml.runner.engine import Run, RunError
 
-    progress = display.Progress()
     try:
         run = Run(result.pipeline_spec, params, args.workdir, use_cache=not args.no_cache,
-                  max_workers=args.max_workers, on_event=progress.event, note=progress.note)
+                  max_workers=args.max_workers)
     except RunError as exc:
         print(f"kfyaml run: {exc}", file=sys.stderr)
         return 2
+    progress = display.Progress()  # started only once the params are known to be good
+    run.on_event, run.note = progress.event, progress.note
     try:
         outcome = run.execute()
     finally:
@@ -171,9 +178,8 @@ def cmd_submit(args) -> int:
     if args.version and not args.pipeline:
         print("kfyaml: --version goes with --pipeline", file=sys.stderr)
         return 2
-    result = api.compile_file(args.file)
-    _print_diagnostics(result, sys.stderr)
-    if not result.ok:
+    result = _compiled(args.file)
+    if result is None:
         return 1
     from kfyaml.runner.engine import RunError, coerce_param
     from kfyaml.runner.submit import SubmitError, submit
