@@ -23,7 +23,7 @@ from typing import Any
 
 from .diagnostics import Diagnostic, make
 from .load import load_file
-from .model import ARTIFACT_TYPES, Component, Literal, Port, Type
+from .model import Component, Literal, Port, Type
 
 _V1_PARAMETERS = {"integer": "int", "int": "int", "double": "float", "float": "float", "string": "string",
                   "str": "string", "text": "string", "bool": "bool", "boolean": "bool", "dict": "dict",
@@ -46,18 +46,20 @@ def load_component(path: str, shown: str, chain: tuple[str, ...], compile_nested
     if real in chain:
         names = [os.path.basename(p) for p in chain] + [os.path.basename(real)]
         raise FileError(f"files use each other in a cycle: {' -> '.join(names)}")
-    loaded = load_file(path, shown)
+    loaded = load_file(path, shown, documents=2)  # KFP IR may carry its PlatformSpec second
     if loaded.document is None:
         return None, loaded.diagnostics
     data = loaded.document.data
+    if isinstance(data, dict) and "steps" in data and loaded.document.more:
+        return None, [make(shown, 1, 1, "KY101", "a pipeline file holds one YAML document; remove the extra `---`")]
     if isinstance(data, dict) and "steps" in data:
         result = compile_nested(loaded.document, chain + (real,))
         if not result.ok:
             return None, result.diagnostics
         return from_ir(result.pipeline_spec, result.platform_spec, real), result.diagnostics
     if isinstance(data, dict) and "pipelineInfo" in data and "root" in data:
-        docs = _all_documents(path)
-        platform = docs[1] if len(docs) > 1 and isinstance(docs[1], dict) else None
+        more = loaded.document.more
+        platform = more[0] if more and isinstance(more[0], dict) else None
         try:
             return from_ir(data, platform, real), []
         except (KeyError, TypeError, AttributeError):
@@ -71,13 +73,6 @@ def load_component(path: str, shown: str, chain: tuple[str, ...], compile_nested
             return None, [make(shown, line, col, "KY302", str(err))]
     return None, [make(shown, 1, 1, "KY302", "not a KFP component file (v1 `implementation:` or v2 IR) nor a "
                                              "kfyaml pipeline (`steps:`)")]
-
-
-def _all_documents(path: str) -> list[Any]:
-    import yaml
-
-    with open(path, encoding="utf-8") as fh:
-        return list(yaml.safe_load_all(fh))
 
 
 # ---- v2 IR ---------------------------------------------------------------------
@@ -218,4 +213,4 @@ def _v1_value(node: Any, ports: dict) -> Any:
     raise FileError(f"unsupported v1 placeholder `{kind}`")
 
 
-__all__ = ["load_component", "FileError", "ARTIFACT_TYPES"]
+__all__ = ["load_component", "FileError"]

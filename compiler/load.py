@@ -68,6 +68,7 @@ class Document:
     key_positions: dict[Path, tuple[int, int]]
     lines: list[str]
     source_path: str | None = None  # on disk, for files the pipeline refers to by relative path
+    more: tuple = ()                # documents after the first, when the caller allowed them
 
     def locate(self, path: Path, key: bool = False) -> tuple[int, int]:
         """1-based (line, col) of the value at `path`, or of its key when `key`.
@@ -96,8 +97,12 @@ class _Stop(Exception):
         self.diag = diag
 
 
-def load_file(path: str, display: str | None = None) -> LoadResult:
-    """Read and load one pipeline file; never raises for anything the file holds."""
+def load_file(path: str, display: str | None = None, documents: int = 1) -> LoadResult:
+    """Read and load one file; never raises for anything the file holds.
+
+    A pipeline is one document; KFP IR may carry a second (the PlatformSpec),
+    so a caller reading IR allows `documents=2`.
+    """
     display = display or path
     try:
         with open(path, "rb") as fh:
@@ -105,13 +110,13 @@ def load_file(path: str, display: str | None = None) -> LoadResult:
     except OSError as exc:
         reason = exc.strerror or str(exc)
         return LoadResult(None, [make(display, 1, 1, "KY108", f"cannot read the file: {reason}")])
-    result = load_bytes(raw, display)
+    result = load_bytes(raw, display, documents)
     if result.document is not None:
         result = LoadResult(dataclasses.replace(result.document, source_path=path), result.diagnostics)
     return result
 
 
-def load_bytes(raw: bytes, file: str) -> LoadResult:
+def load_bytes(raw: bytes, file: str, documents: int = 1) -> LoadResult:
     if len(raw) > MAX_BYTES:
         return LoadResult(None, [make(file, 1, 1, "KY105",
                                       f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB; "
@@ -130,10 +135,10 @@ def load_bytes(raw: bytes, file: str) -> LoadResult:
         return LoadResult(None, [make(file, 1, 1, "KY107",
                                       "the file is empty; a pipeline needs at least `name:` and `steps:`")])
     try:
-        data, positions, key_positions = _Composer(file, lines).compose(text)
+        docs, positions, key_positions = _Composer(file, lines, documents).compose(text)
     except _Stop as stop:
         return LoadResult(None, [stop.diag])
-    return LoadResult(Document(file, data, positions, key_positions, lines), [])
+    return LoadResult(Document(file, docs[0], positions, key_positions, lines, more=tuple(docs[1:])), [])
 
 
 def _pos(mark) -> tuple[int, int]:
@@ -143,9 +148,10 @@ def _pos(mark) -> tuple[int, int]:
 class _Composer:
     """Builds plain values from parser events, checking as it goes."""
 
-    def __init__(self, file: str, lines: list[str]):
+    def __init__(self, file: str, lines: list[str], documents: int = 1):
         self.file = file
         self.lines = lines
+        self.documents = documents
         self.positions: dict[Path, tuple[int, int]] = {}
         self.key_positions: dict[Path, tuple[int, int]] = {}
         self.anchors: dict[str, tuple[Any, int]] = {}  # anchor -> (value, expanded size)
@@ -160,11 +166,15 @@ class _Composer:
             docs = []
             for event in events:
                 if isinstance(event, yaml.DocumentStartEvent):
-                    if docs:
+                    if len(docs) == self.documents:
                         self.stop(_pos(event.start_mark), "KY101",
                                   "a pipeline file holds one YAML document; remove the extra `---`")
+                    # Positions stay those of the first document, the one diagnostics point into.
+                    saved = (dict(self.positions), dict(self.key_positions))
                     docs.append(self._document(events))
-            return docs[0], self.positions, self.key_positions
+                    if len(docs) > 1:
+                        self.positions, self.key_positions = saved
+            return docs, self.positions, self.key_positions
         except yaml.MarkedYAMLError as exc:
             raise _Stop(self._syntax(exc)) from None
         except yaml.YAMLError as exc:  # reader errors carry a character offset, not a mark
