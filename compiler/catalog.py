@@ -27,11 +27,15 @@ class StdlibCatalog:
     prefix = "stdlib/"
 
     def __init__(self, components: dict[str, Component] | None = None):
-        if components is None:
+        self._loaded = components  # read on first use: most pipelines compile without it
+
+    @property
+    def _components(self) -> dict[str, Component]:
+        if self._loaded is None:
             from kfyaml.stdlib_steps import catalog_components
 
-            components = catalog_components()
-        self._components = components
+            self._loaded = catalog_components()
+        return self._loaded
 
     def names(self) -> list[str]:
         return sorted(self._components)

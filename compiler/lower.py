@@ -340,8 +340,7 @@ class _Lowering:
         if component.dag is not None:
             return  # a nested DAG: its own steps carry their settings
         runtime = self.runtime_values(step, task, scope)
-        comp_name, exec_name = self.component_for(step, status_inputs, scope, runtime)
-        task["componentRef"] = {"name": comp_name}
+        task["componentRef"] = {"name": self.component_for(step, status_inputs, scope, runtime)}
         task["cachingOptions"] = ({"enableCache": True} if step.cache else {})
         if step.cache and step.cache_key:
             task["cachingOptions"]["cacheKey"] = step.cache_key
@@ -452,7 +451,8 @@ class _Lowering:
             out[field] = placeholder
         return out
 
-    def component_for(self, step: Step, status_inputs: set[str], scope: Scope, runtime: dict[str, str]) -> tuple[str, str]:
+    def component_for(self, step: Step, status_inputs: set[str], scope: Scope, runtime: dict[str, str]) -> str:
+        """The name of the step's component, shared with every identical step."""
         component = step.component
         spec: dict = {}
         inputs = _io_definitions(component.inputs, status_inputs)
@@ -487,7 +487,7 @@ class _Lowering:
         key = json.dumps([spec, executor, platform], sort_keys=True)
         if key in self.component_names:
             name = self.component_names[key]
-            return f"comp-{name}", f"exec-{name}"
+            return f"comp-{name}"
         name = self.unique_name(task_name(step.id))
         self.component_names[key] = name
         spec["executorLabel"] = f"exec-{name}"
@@ -495,7 +495,7 @@ class _Lowering:
         self.executors[f"exec-{name}"] = executor
         if platform:
             self.platform_executors[f"exec-{name}"] = platform
-        return f"comp-{name}", f"exec-{name}"
+        return f"comp-{name}"
 
     def platform(self, step: Step, scope: Scope) -> dict:
         """The step's kfp-kubernetes settings, field for field as kfp-kubernetes writes them."""

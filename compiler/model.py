@@ -11,7 +11,6 @@ from typing import Any, Union
 
 from .load import Path
 
-VALUE_TYPES = ("string", "int", "float", "bool", "list", "dict")
 ARTIFACT_TYPES = ("artifact", "dataset", "model", "metrics", "classification_metrics", "html", "markdown")
 
 PARAMETER_TYPE = {"string": "STRING", "int": "NUMBER_INTEGER", "float": "NUMBER_DOUBLE", "bool": "BOOLEAN",
@@ -39,7 +38,7 @@ class Type:
 
 
 ANY = Type("any")
-STRING, INT, FLOAT, BOOL, LIST, DICT = (Type(n) for n in VALUE_TYPES)
+BOOL = Type("bool")
 STATUS = Type("status")
 
 

@@ -17,8 +17,8 @@ from .catalog import Catalog
 from .diagnostics import Diagnostic, make, suggest
 from .expressions import ExprError, has_expression, parse_template, template_diagnostic
 from .load import Document, Path
-from .model import (ANY, ARTIFACT_TYPES, Component, Kubernetes, Literal, Loop, Param, Pipeline, Port, Ref, Resources,
-                    Retry, Source, Step, Template, Type, VALUE_TYPES)
+from .model import (ANY, Component, Kubernetes, Literal, Loop, Param, Pipeline, Port, Ref, Resources, Retry, Source,
+                    Step, Template, Type)
 
 _CPU = re.compile(r"^([0-9]*[.])?[0-9]+m?$")
 _MEMORY = re.compile(r"^[0-9]+(E|Ei|P|Pi|T|Ti|G|Gi|M|Mi|K|Ki)?$")
@@ -693,4 +693,4 @@ def resolve(doc: Document, catalog: Catalog, chain: tuple[str, ...] = (),
     return pipeline, resolver.diags
 
 
-__all__ = ["resolve", "sanitize_name", "value_ok", "literal_type", "memory_gb", "ARTIFACT_TYPES", "VALUE_TYPES"]
+__all__ = ["resolve", "sanitize_name", "value_ok", "literal_type", "memory_gb", "show"]

@@ -20,7 +20,7 @@ from typing import Iterator
 from ..diagnostics import Diagnostic, suggest
 from ..expressions import ExprError, template_diagnostic
 from ..load import Document, Path
-from ..model import (ANY, BoolOp, Compare, Expr, ListLit, Literal, Not, Param, Pipeline, Port, Ref, STATUS, Step,
+from ..model import (ANY, BoolOp, Compare, Expr, ListLit, Not, Param, Pipeline, Port, Ref, STATUS, Step,
                      Template, Type)
 
 
@@ -33,7 +33,6 @@ class RefInfo:
     output: Port | None = None
     loop_step: Step | None = None
     field: str | None = None
-    fan_in: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -244,7 +243,7 @@ class _Resolver:
         t = Type("list", port.type) if loops else port.type
         if use.step is not None:
             self.result.edges.append((producer, use.step, use.template.path))
-        return RefInfo("output", t, producer=producer, output=port, fan_in=bool(loops))
+        return RefInfo("output", t, producer=producer, output=port)
 
     def matrix_value(self, ref: Ref, use: Use) -> RefInfo | None:
         for step in scope_chain(use.step, use.inside):
@@ -292,4 +291,4 @@ def check(doc: Document, pipeline: Pipeline) -> References:
     return _Resolver(doc, pipeline).run()
 
 
-__all__ = ["check", "References", "RefInfo", "Use", "refs_in", "uses_of", "scope_chain", "Literal"]
+__all__ = ["check", "References", "RefInfo", "Use", "refs_in", "uses_of", "scope_chain"]
