@@ -1,8 +1,8 @@
 """The library API: the passes in order, for the CLI, tests and editors.
 
-load -> schema -> resolve -> references -> types -> graph -> lower. Each pass
-returns its value and its diagnostics; lowering never runs on a pipeline with
-errors. A pass that raises is a bug in kfyaml, and it still ends as a
+load -> schema -> resolve -> references -> types -> graph -> lower, then the
+project's suppressions (comments and configuration). Each pass returns its
+value and its diagnostics; lowering never runs on a pipeline with errors. A pass that raises is a bug in kfyaml, and it still ends as a
 diagnostic (KY900) rather than a traceback.
 """
 
@@ -11,8 +11,12 @@ from __future__ import annotations
 import dataclasses
 import os
 
+from . import suppress
 from .catalog import Catalog, StdlibCatalog
-from .diagnostics import Diagnostic, has_errors, make, sort_unique
+from .codes import INTERNAL_ERROR
+from .config import NONE as NO_CONFIG
+from .config import Config, for_file, shown_beside
+from .diagnostics import Diagnostic, Severity, has_errors, make, sort_unique
 from .load import LoadResult, load_bytes, load_file
 
 
@@ -23,10 +27,16 @@ class Result:
     lines: list[str]
     pipeline_spec: dict | None = None
     platform_spec: dict | None = None
+    config: Config = NO_CONFIG
 
     @property
     def ok(self) -> bool:
         return not has_errors(self.diagnostics)
+
+    @property
+    def fails_lint(self) -> bool:
+        """Whether `kfyaml lint` fails on this file: any error, or a warning the configuration lets fail."""
+        return any(d.severity is Severity.ERROR or self.config.warning_fails(d.code) for d in self.diagnostics)
 
     def ir_text(self) -> str:
         from .emit import ir_text
@@ -58,10 +68,13 @@ def _run(loaded: LoadResult, catalog: Catalog | None, lower: bool) -> Result:
         return Result(file, sort_unique(loaded.diagnostics), [])
     try:
         chain = (os.path.realpath(doc.source_path),) if doc.source_path else ()
-        return _passes(doc, catalog or _default_catalog(), lower, chain)
+        result = _passes(doc, catalog or _default_catalog(), lower, chain)
+        config = shown_beside(for_file(doc.source_path), doc.source_path, doc.file) if doc.source_path else NO_CONFIG
+        kept = suppress.apply(result.diagnostics, doc.file, doc.lines, config).kept
+        return dataclasses.replace(result, diagnostics=sort_unique(kept), config=config)
     except Exception as exc:  # a kfyaml bug: report it, never a traceback
-        diag = make(doc.file, 1, 1, "KY900", f"internal error ({type(exc).__name__}: {exc}); nothing was written. "
-                                             "Please report this file to the kfyaml maintainers")
+        diag = make(doc.file, 1, 1, INTERNAL_ERROR, f"internal error ({type(exc).__name__}: {exc}); nothing was "
+                                                    "written. Please report this file to the kfyaml maintainers")
         return Result(doc.file, [diag], doc.lines)
 
 
@@ -78,12 +91,13 @@ def _passes(doc, catalog: Catalog, lower: bool, chain: tuple[str, ...] = (), nes
         """A pipeline that `uses:` names: every pass, lowered as a nested DAG."""
         return _passes(nested_doc, catalog, True, nested_chain, nested=True)
 
-    pipeline, diags = resolve(doc, catalog, chain, compile_nested)
+    resolved = resolve(doc, catalog, chain, compile_nested)
+    pipeline = resolved.pipeline
     refs = references.check(doc, pipeline)
-    diags += refs.diagnostics
-    diags += types.check(doc, pipeline, refs)
-    expressions_ok = not any(d.code in ("KY501", "KY502", "KY504", "KY506") for d in diags)
-    dependency_graph = graph.check(doc, pipeline, refs, expressions_ok)
+    diags = resolved.diagnostics + refs.diagnostics + types.check(doc, pipeline, refs)
+    # A param read only by an expression that did not parse or resolve is not known to be unused.
+    every_name_read = resolved.expressions_parsed and refs.names_complete
+    dependency_graph = graph.check(doc, pipeline, refs, every_name_read)
     diags += dependency_graph.diagnostics
     diags = sort_unique(diags)
     if not lower or has_errors(diags):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from .model import Component
+from .model import Component, Port, Type
 
 
 class Catalog(Protocol):
@@ -32,9 +32,9 @@ class StdlibCatalog:
     @property
     def _components(self) -> dict[str, Component]:
         if self._loaded is None:
-            from kfyaml.stdlib_steps import catalog_components
+            from kfyaml.stdlib_steps import catalog
 
-            self._loaded = catalog_components()
+            self._loaded = {name: stdlib_component(name, step) for name, step in catalog().items()}
         return self._loaded
 
     def names(self) -> list[str]:
@@ -42,3 +42,17 @@ class StdlibCatalog:
 
     def get(self, name: str) -> Component | None:
         return self._components.get(name)
+
+
+def _port(name: str, spec: dict) -> Port:
+    t = Type(spec["type"])
+    if spec.get("list"):
+        t = Type("list", t)
+    return Port(name, t, (), spec.get("default"), bool(spec.get("optional")), spec.get("description"))
+
+
+def stdlib_component(name: str, step: dict) -> Component:
+    """A catalog entry (as tools/build_stdlib.py writes it) as a typed component."""
+    return Component(name=name, inputs={n: _port(n, p) for n, p in step["inputs"].items()},
+                     outputs={n: _port(n, p) for n, p in step["outputs"].items()}, image=step["image"],
+                     executor=step["executor"], settings=step["settings"], source=f"stdlib/{name}")

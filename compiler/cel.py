@@ -11,7 +11,7 @@ compiler does not do ('it's' breaks its CEL).
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 from .model import BoolOp, Compare, Const, Expr, ListLit, Not, Ref, Type
 

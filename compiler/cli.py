@@ -14,6 +14,7 @@ import sys
 import tempfile
 
 from . import api
+from .codes import INTERNAL_ERROR
 from .diagnostics import Severity, render
 
 
@@ -52,8 +53,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _print_diagnostics(result: api.Result, stream) -> None:
+def _print_diagnostics(result: api.Result, stream, shown: set | None = None) -> None:
     for diag in result.diagnostics:  # a diagnostic may point into another file (a python step's .py)
+        if shown is not None:
+            if diag in shown:
+                continue
+            shown.add(diag)
         print(render(diag, result.lines if diag.file == result.file else None), file=stream)
 
 
@@ -92,8 +97,8 @@ def cmd_compile(args) -> int:
 
 def cmd_lint(args) -> int:
     results = [api.check_file(path) for path in args.files]
-    problems = sum(len(r.diagnostics) for r in results)
-    everything = [d for r in results for d in r.diagnostics]
+    failed = any(r.fails_lint for r in results)
+    everything = list(dict.fromkeys(d for r in results for d in r.diagnostics))  # a configuration's problems once
     if args.format == "json":
         json.dump([d.to_json() for d in everything], sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -107,9 +112,10 @@ def cmd_lint(args) -> int:
         json.dump(sarif(everything), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
+        shown: set = set()
         for result in results:
-            _print_diagnostics(result, sys.stdout)
-    return 1 if problems else 0
+            _print_diagnostics(result, sys.stdout, shown)
+    return 1 if failed else 0
 
 
 def cmd_schema(args) -> int:
@@ -148,16 +154,17 @@ def cmd_run(args) -> int:
     if result is None:
         return 1
     from kfyaml.runner import display
+    from kfyaml.runner import params as run_params
     from kfyaml.runner.engine import Run, RunError
 
     try:
-        run = Run(result.pipeline_spec, params, args.workdir, use_cache=not args.no_cache,
-                  max_workers=args.max_workers)
+        bound = run_params.bind(result.pipeline_spec, params)
     except RunError as exc:
         print(f"kfyaml run: {exc}", file=sys.stderr)
         return 2
     progress = display.Progress()  # started only once the params are known to be good
-    run.on_event, run.note = progress.event, progress.note
+    run = Run(result.pipeline_spec, bound, args.workdir, use_cache=not args.no_cache, max_workers=args.max_workers,
+              on_event=progress.event, note=progress.note)
     try:
         outcome = run.execute()
     finally:
@@ -168,6 +175,10 @@ def cmd_run(args) -> int:
         display.failures(run.records)
     else:
         display.summary(run.records, outcome, run.run_dir)
+    if outcome.internal_error:
+        print(f"kfyaml run: internal error ({outcome.internal_error}); the traceback is in "
+              f"{run.run_dir / 'internal-error.txt'}. Please report it to the kfyaml maintainers "
+              f"[{INTERNAL_ERROR.id}]", file=sys.stderr)
     return 0 if outcome.state == "succeeded" else 1
 
 
@@ -181,15 +192,12 @@ def cmd_submit(args) -> int:
     result = _compiled(args.file)
     if result is None:
         return 1
-    from kfyaml.runner.engine import RunError, coerce_param
+    from kfyaml.runner import params as run_params
+    from kfyaml.runner.records import RunError
     from kfyaml.runner.submit import SubmitError, submit
 
-    definitions = result.pipeline_spec["root"].get("inputDefinitions", {}).get("parameters", {})
-    try:
-        unknown = sorted(set(given) - set(definitions))
-        if unknown:
-            raise RunError(f"the pipeline has no param {', '.join(unknown)}; its params are: {', '.join(definitions) or 'none'}")
-        params = {k: coerce_param(k, v, definitions[k]["parameterType"]) for k, v in given.items()}
+    try:  # only what was given: the server applies the defaults
+        params = run_params.bind(result.pipeline_spec, given, defaults=False)
     except RunError as exc:
         print(f"kfyaml submit: {exc}", file=sys.stderr)
         return 2

@@ -21,6 +21,9 @@ import os
 import re
 from typing import Any
 
+from kfyaml.ir.types import ARTIFACT_TYPE, STRING, VALUE_TYPE
+
+from .codes import BAD_USES, YAML_SYNTAX
 from .diagnostics import Diagnostic, make
 from .load import load_file
 from .model import Component, Literal, Port, Type
@@ -30,10 +33,6 @@ _V1_PARAMETERS = {"integer": "int", "int": "int", "double": "float", "float": "f
                   "list": "list", "jsonobject": "dict", "jsonarray": "list"}
 _V1_ARTIFACTS = {"artifact": "artifact", "model": "model", "dataset": "dataset", "metrics": "metrics",
                  "classificationmetrics": "classification_metrics", "html": "html", "markdown": "markdown"}
-_IR_PARAMETERS = {"STRING": "string", "NUMBER_INTEGER": "int", "NUMBER_DOUBLE": "float", "BOOLEAN": "bool",
-                  "LIST": "list", "STRUCT": "dict", "TASK_FINAL_STATUS": "dict"}
-_SCHEMA_TITLES = {f"system.{t}": t.lower() for t in ("Artifact", "Dataset", "Model", "Metrics", "HTML", "Markdown")}
-_SCHEMA_TITLES["system.ClassificationMetrics"] = "classification_metrics"
 
 
 class FileError(Exception):
@@ -51,7 +50,7 @@ def load_component(path: str, shown: str, chain: tuple[str, ...], compile_nested
         return None, loaded.diagnostics
     data = loaded.document.data
     if isinstance(data, dict) and "steps" in data and loaded.document.more:
-        return None, [make(shown, 1, 1, "KY101", "a pipeline file holds one YAML document; remove the extra `---`")]
+        return None, [make(shown, 1, 1, YAML_SYNTAX, "a pipeline file holds one YAML document; remove the extra `---`")]
     if isinstance(data, dict) and "steps" in data:
         result = compile_nested(loaded.document, chain + (real,))
         if not result.ok:
@@ -63,15 +62,15 @@ def load_component(path: str, shown: str, chain: tuple[str, ...], compile_nested
         try:
             return from_ir(data, platform, real), []
         except (KeyError, TypeError, AttributeError):
-            return None, [make(shown, 1, 1, "KY302", "this KFP IR file has no usable root interface "
+            return None, [make(shown, 1, 1, BAD_USES, "this KFP IR file has no usable root interface "
                                                      "(root.inputDefinitions/outputDefinitions)")]
     if isinstance(data, dict) and "implementation" in data:
         try:
             return from_v1(data, real), []
         except FileError as err:
             line, col = loaded.document.locate(("implementation",))
-            return None, [make(shown, line, col, "KY302", str(err))]
-    return None, [make(shown, 1, 1, "KY302", "not a KFP component file (v1 `implementation:` or v2 IR) nor a "
+            return None, [make(shown, line, col, BAD_USES, str(err))]
+    return None, [make(shown, 1, 1, BAD_USES, "not a KFP component file (v1 `implementation:` or v2 IR) nor a "
                                              "kfyaml pipeline (`steps:`)")]
 
 
@@ -80,11 +79,11 @@ def load_component(path: str, shown: str, chain: tuple[str, ...], compile_nested
 def _ir_ports(definitions: dict) -> dict[str, Port]:
     ports = {}
     for name, spec in (definitions or {}).get("parameters", {}).items():
-        t = Type(_IR_PARAMETERS.get(spec.get("parameterType", "STRING"), "string"))
+        t = Type(VALUE_TYPE.get(spec.get("parameterType", STRING), "string"))
         has_default = bool(spec.get("isOptional")) or "defaultValue" in spec
         ports[name] = Port(name, t, (), spec.get("defaultValue"), has_default, spec.get("description"))
     for name, spec in (definitions or {}).get("artifacts", {}).items():
-        t = Type(_SCHEMA_TITLES.get(spec["artifactType"].get("schemaTitle"), "artifact"))
+        t = Type(ARTIFACT_TYPE.get(spec["artifactType"].get("schemaTitle"), "artifact"))
         if spec.get("isArtifactList"):
             t = Type("list", t)
         ports[name] = Port(name, t, (), None, bool(spec.get("isOptional")), spec.get("description"))

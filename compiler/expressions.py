@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Union
 
+from .codes import EXPRESSION_SYNTAX, UNSUPPORTED_EXPRESSION, Code
 from .diagnostics import Diagnostic, make
 from .load import Document, Path
 from .model import BoolOp, Compare, Const, Expr, ListLit, Not, Ref, Template
@@ -27,7 +27,7 @@ _OPS = {"eq": "==", "ne": "!=", "lt": "<", "lteq": "<=", "gt": ">", "gteq": ">="
 
 
 class ExprError(Exception):
-    def __init__(self, code: str, message: str, offset: int = 0):
+    def __init__(self, code: Code, message: str, offset: int = 0):
         super().__init__(message)
         self.code = code
         self.message = message
@@ -74,7 +74,7 @@ def split(text: str) -> list[tuple[int, str | None, str]]:
                 break
             i += 1
         else:
-            raise ExprError("KY501", "this `${{` is never closed; end the expression with `}}`", start)
+            raise ExprError(EXPRESSION_SYNTAX, "this `${{` is never closed; end the expression with `}}`", start)
         pieces.append((start, text[start + len(OPEN):i], ""))
         pos = i + len(CLOSE)
 
@@ -91,7 +91,7 @@ def _dotted(names: list[str], source: str, offset: int) -> Ref:
     if head in _ROOTS:
         return Ref(head, parts, source)
     if len(parts) > 1:
-        raise ExprError("KY504", f"`{source}`: a loop item has one level of fields (`{head}.{parts[0]}`)", offset)
+        raise ExprError(UNSUPPORTED_EXPRESSION, f"`{source}`: a loop item has one level of fields (`{head}.{parts[0]}`)", offset)
     return Ref("loop", (head,), source, field=parts[0] if parts else None)
 
 
@@ -99,17 +99,17 @@ def parse_with_jinja(source: str, offset: int = 0) -> Expr:
     import jinja2
 
     if not source.strip():
-        raise ExprError("KY501", "the expression is empty; write a name such as `params.x` between `${{` and `}}`", offset)
+        raise ExprError(EXPRESSION_SYNTAX, "the expression is empty; write a name such as `params.x` between `${{` and `}}`", offset)
     try:
         tree = _environment().parse("{{ " + source + " }}")
     except jinja2.TemplateSyntaxError as exc:
         message = exc.message or "syntax error"
         if "end of print statement" in message:
             message = "it ends too early" if "unexpected" in message else "something follows the end of the expression"
-        raise ExprError("KY501", f"invalid expression `{source.strip()}`: {message}", offset) from None
+        raise ExprError(EXPRESSION_SYNTAX, f"invalid expression `{source.strip()}`: {message}", offset) from None
     body = tree.body
     if len(body) != 1 or not isinstance(body[0], jinja2.nodes.Output) or len(body[0].nodes) != 1:
-        raise ExprError("KY501", f"invalid expression `{source.strip()}`", offset)
+        raise ExprError(EXPRESSION_SYNTAX, f"invalid expression `{source.strip()}`", offset)
     return _convert(body[0].nodes[0], source.strip(), offset)
 
 
@@ -149,7 +149,7 @@ def _convert(node, source: str, offset: int) -> Expr:
             "Concat": "`~` concatenation", "Dict": "dict literals"}.get(type(node).__name__)
     if what is None and isinstance(node, (n.BinExpr, n.UnaryExpr)):
         what = "arithmetic"
-    raise ExprError("KY504", f"{what or type(node).__name__} not supported in `{source}`; "
+    raise ExprError(UNSUPPORTED_EXPRESSION, f"{what or type(node).__name__} not supported in `{source}`; "
                              "expressions may use names, literals, comparisons, and, or, not, in", offset)
 
 
@@ -163,22 +163,22 @@ def _reference(node, source: str, offset: int) -> Ref:
         elif isinstance(node.arg, n.Const) and isinstance(node.arg.value, str):
             parts.append(node.arg.value)
         else:
-            raise ExprError("KY504", f"only `name.field` or `name['field']` may follow a name in `{source}`", offset)
+            raise ExprError(UNSUPPORTED_EXPRESSION, f"only `name.field` or `name['field']` may follow a name in `{source}`", offset)
         node = node.node
     if not isinstance(node, n.Name):
-        raise ExprError("KY504", f"unsupported expression `{source}`", offset)
+        raise ExprError(UNSUPPORTED_EXPRESSION, f"unsupported expression `{source}`", offset)
     parts.reverse()
     text = ".".join([node.name] + parts)
     if node.name in _ROOTS:
         return Ref(node.name, tuple(parts), text)
     # Anything else is a loop variable (`item`, or its `as:` name) with an optional field.
     if len(parts) > 1:
-        raise ExprError("KY504", f"`{text}`: a loop item has one level of fields (`{node.name}.{parts[0]}`)", offset)
+        raise ExprError(UNSUPPORTED_EXPRESSION, f"`{text}`: a loop item has one level of fields (`{node.name}.{parts[0]}`)", offset)
     return Ref("loop", (node.name,), text, field=parts[0] if parts else None)
 
 
 def parse_template(text: str, path: Path) -> Template:
-    parts: list[Union[str, Expr]] = []
+    parts: list[str | Expr] = []
     offsets: list[int] = []
     for offset, source, plain in split(text):
         if source is None:

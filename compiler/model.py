@@ -7,17 +7,13 @@ location through `Document.locate` without carrying line numbers around.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Union
+from typing import Any
+
+from kfyaml.ir.types import SCHEMA_TITLE
 
 from .load import Path
 
-ARTIFACT_TYPES = ("artifact", "dataset", "model", "metrics", "classification_metrics", "html", "markdown")
-
-PARAMETER_TYPE = {"string": "STRING", "int": "NUMBER_INTEGER", "float": "NUMBER_DOUBLE", "bool": "BOOLEAN",
-                  "list": "LIST", "dict": "STRUCT", "any": "STRING", "status": "TASK_FINAL_STATUS"}
-SCHEMA_TITLE = {"artifact": "system.Artifact", "dataset": "system.Dataset", "model": "system.Model",
-                "metrics": "system.Metrics", "classification_metrics": "system.ClassificationMetrics",
-                "html": "system.HTML", "markdown": "system.Markdown"}
+ARTIFACT_TYPES = tuple(SCHEMA_TITLE)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,7 +21,7 @@ class Type:
     """A value or artifact type; `list` may know its element type."""
 
     name: str
-    item: "Type | None" = None
+    item: Type | None = None
 
     @property
     def is_artifact(self) -> bool:
@@ -62,27 +58,27 @@ class Const:
 @dataclasses.dataclass(frozen=True)
 class Compare:
     op: str  # == != < <= > >= in
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
 
 
 @dataclasses.dataclass(frozen=True)
 class BoolOp:
     op: str  # and | or
-    items: tuple["Expr", ...]
+    items: tuple[Expr, ...]
 
 
 @dataclasses.dataclass(frozen=True)
 class Not:
-    operand: "Expr"
+    operand: Expr
 
 
 @dataclasses.dataclass(frozen=True)
 class ListLit:
-    items: tuple["Expr", ...]
+    items: tuple[Expr, ...]
 
 
-Expr = Union[Ref, Const, Compare, BoolOp, Not, ListLit]
+Expr = Ref | Const | Compare | BoolOp | Not | ListLit
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,7 +89,7 @@ class Template:
     expression's type; any text around it makes a string.
     """
 
-    parts: tuple[Union[str, Expr], ...]
+    parts: tuple[str | Expr, ...]
     path: Path
     offsets: tuple[int, ...]  # where each expression starts in the string
 
@@ -114,7 +110,7 @@ class Literal:
     path: Path
 
 
-Value = Union[Literal, Template]
+Value = Literal | Template
 
 
 # ---- components and steps --------------------------------------------------
@@ -140,11 +136,11 @@ class Component:
     name: str
     inputs: dict[str, Port]
     outputs: dict[str, Port]
-    image: "str | Template"
+    image: str | Template
     command: tuple[Value, ...] = ()
     args: tuple[Value, ...] = ()
     path: Path = ()
-    python: "object | None" = None  # a python_step.PythonFunction for `python:` steps
+    python: object | None = None  # a python_step.PythonFunction for `python:` steps
     packages: tuple[str, ...] = ()
     dag: dict | None = None           # KFP IR (a component file or a nested pipeline), used as a DAG
     dag_platform: dict | None = None  # its PlatformSpec, if any
@@ -157,14 +153,14 @@ class Component:
 class Resources:
     """Each amount is as written, or a one-expression Template naming a param."""
 
-    cpu: "str | Template | None" = None
-    memory: "str | Template | None" = None
-    cpu_request: "str | Template | None" = None
-    memory_request: "str | Template | None" = None
-    gpu: "int | Template | None" = None
-    gpu_type: "str | Template | None" = None
+    cpu: str | Template | None = None
+    memory: str | Template | None = None
+    cpu_request: str | Template | None = None
+    memory_request: str | Template | None = None
+    gpu: int | Template | None = None
+    gpu_type: str | Template | None = None
 
-    def templates(self) -> list["Template"]:
+    def templates(self) -> list[Template]:
         values = (getattr(self, f.name) for f in dataclasses.fields(self))  # astuple would copy them
         return [v for v in values if isinstance(v, Template)]
 
@@ -209,10 +205,10 @@ class Kubernetes:
 class Loop:
     """`for_each:` with its variable; `items` is a literal list or a Template."""
 
-    items: Union[Literal, Template]
+    items: Literal | Template
     var: str                # `item`, the `as:` name, or `matrix`
     max_parallel: int | None
-    item_type: Type
+    item_type: Type | None  # None over an expression: the references pass types its items
     fields: tuple[tuple[str, Type], ...] = ()  # known fields of dict items: the matrix axes
 
 
@@ -234,15 +230,15 @@ class Step:
     timeout_s: int | None = None
     kubernetes: Kubernetes = Kubernetes()
     display_name: str | None = None
-    children: list["Step"] = dataclasses.field(default_factory=list)
-    parent: "Step | None" = None
+    children: list[Step] = dataclasses.field(default_factory=list)
+    parent: Step | None = None
     in_finally: bool = False
     is_else: bool = False  # the `else:` branch of a `branches:` step
-    branch_outputs: dict[str, list["Template"]] = dataclasses.field(default_factory=dict)  # name -> one per branch
-    written: frozenset = frozenset()
-    unparsed_args: frozenset = frozenset()  # `with:` values whose expressions failed to parse  # the keys written on this step, to locate inherited settings
+    branch_outputs: dict[str, list[Template]] = dataclasses.field(default_factory=dict)  # name -> one per branch
+    written: frozenset = frozenset()        # the keys written on this step, to locate inherited settings
+    unparsed_args: frozenset = frozenset()  # `with:` values whose expressions failed to parse
 
-    def ancestors(self) -> list["Step"]:
+    def ancestors(self) -> list[Step]:
         """Enclosing groups, innermost first."""
         out, node = [], self.parent
         while node is not None:

@@ -94,7 +94,7 @@ def _signature(node: ast.FunctionDef, path: tuple) -> tuple[dict[str, Port], dic
         raise PythonStepError("a step function takes named parameters only (no *args, **kwargs or /)", node.lineno)
     positional = args.args
     defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
-    params = list(zip(positional, defaults)) + list(zip(args.kwonlyargs, args.kw_defaults))
+    params = list(zip(positional, defaults, strict=False)) + list(zip(args.kwonlyargs, args.kw_defaults, strict=False))
     for arg, default in params:
         if arg.annotation is None:
             raise PythonStepError(f'parameter "{arg.arg}" has no type annotation; annotate it (`{arg.arg}: str`, '

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .diagnostics import CODES, Diagnostic
+from .codes import CODES
+from .diagnostics import Diagnostic
 
 TOOL_URI = "https://github.com/kfyaml/kfyaml"
 VERSION = "0.1.0"
@@ -30,11 +31,11 @@ def sarif(diagnostics: list[Diagnostic]) -> dict:
     """A SARIF 2.1.0 log with one rule per kfyaml code, for code scanning."""
     codes = list(CODES)
     rules = [{
-        "id": c.code,
+        "id": c.id,
         "name": "".join(part.capitalize() for part in c.title.split("-")),
         "shortDescription": {"text": c.title},
         "fullDescription": {"text": c.description},
-        "helpUri": f"{TOOL_URI}/blob/main/docs/checks.md#{c.code.lower()}-{c.title}",
+        "helpUri": f"{TOOL_URI}/blob/main/docs/checks.md#{c.id.lower()}-{c.title}",
         "defaultConfiguration": {"level": c.severity.value},
     } for c in CODES.values()]
     results = [{

@@ -16,6 +16,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from kfyaml.schemas import pipeline_schema
 
+from .codes import BAD_DURATION, SCHEMA, UNKNOWN_KEY
 from .diagnostics import Diagnostic, make, suggest
 from .load import Document
 
@@ -84,7 +85,7 @@ def _to_diagnostics(doc: Document, error: ValidationError) -> list[Diagnostic]:
         if types:
             line, col = doc.locate(tuple(error.absolute_path))
             want = " or ".join(_TYPE_NAMES.get(t, t) for t in types)
-            return [make(doc.file, line, col, "KY201",
+            return [make(doc.file, line, col, SCHEMA,
                          f"{_where(error.absolute_path)} must be {want}, not {_describe(error.instance)}")]
         error = _deepest(error)
     path = tuple(error.absolute_path)
@@ -97,7 +98,7 @@ def _to_diagnostics(doc: Document, error: ValidationError) -> list[Diagnostic]:
             if key not in allowed and not any(p.search(key) for p in patterns):
                 line, col = doc.locate(path + (key,), key=True)
                 hint = suggest(key, allowed) or f"; allowed keys are: {', '.join(sorted(allowed))}"
-                out.append(make(doc.file, line, col, "KY202", f'unknown key "{key}"{hint}'))
+                out.append(make(doc.file, line, col, UNKNOWN_KEY, f'unknown key "{key}"{hint}'))
         return out
     if kind == "propertyNames" or "propertyNames" in error.schema_path:
         return [_bad_name(doc, path, error)]
@@ -105,32 +106,32 @@ def _to_diagnostics(doc: Document, error: ValidationError) -> list[Diagnostic]:
     if kind == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         where = "the pipeline" if not path else _where(path)
-        return [make(doc.file, line, col, "KY201", f'{where} is missing the required key "{missing}"')]
+        return [make(doc.file, line, col, SCHEMA, f'{where} is missing the required key "{missing}"')]
     if kind == "type":
         expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         want = " or ".join(_TYPE_NAMES.get(t, t) for t in expected)
-        return [make(doc.file, line, col, "KY201", f"{_where(path)} must be {want}, not {_describe(error.instance)}")]
+        return [make(doc.file, line, col, SCHEMA, f"{_where(path)} must be {want}, not {_describe(error.instance)}")]
     if kind == "enum":
         hint = suggest(str(error.instance), map(str, error.validator_value))
         hint = hint or "; choose one of: " + ", ".join(str(c) for c in error.validator_value)
-        return [make(doc.file, line, col, "KY201", f"{_describe(error.instance)} is not allowed for {_where(path)}{hint}")]
+        return [make(doc.file, line, col, SCHEMA, f"{_describe(error.instance)} is not allowed for {_where(path)}{hint}")]
     if kind == "const":
-        return [make(doc.file, line, col, "KY201", f"{_where(path)} must be {error.validator_value!r}")]
+        return [make(doc.file, line, col, SCHEMA, f"{_where(path)} must be {error.validator_value!r}")]
     if kind == "pattern" and isinstance(error.instance, str) and r"\$\{\{" in error.validator_value:
-        return [make(doc.file, line, col, "KY201",
+        return [make(doc.file, line, col, SCHEMA,
                      f'{_where(path)} must be one expression, written "${{{{ ... }}}}"')]
     if kind == "pattern" and "(s|m|h|d)" in error.validator_value:
-        return [make(doc.file, line, col, "KY310", f"{_describe(error.instance)} is not a duration for {_where(path)}; "
+        return [make(doc.file, line, col, BAD_DURATION, f"{_describe(error.instance)} is not a duration for {_where(path)}; "
                                                    "write seconds (`90`) or `30s`, `5m`, `2h`, `1d`")]
     if kind == "pattern" and error.validator_value == "^/":
-        return [make(doc.file, line, col, "KY201", f"{_where(path)} must be an absolute path in the container, "
+        return [make(doc.file, line, col, SCHEMA, f"{_where(path)} must be an absolute path in the container, "
                                                    f'starting with "/" (not "{error.instance}")')]
     if kind == "pattern":
-        return [make(doc.file, line, col, "KY201", f"{_describe(error.instance)} is not a valid value for {_where(path)}; "
+        return [make(doc.file, line, col, SCHEMA, f"{_describe(error.instance)} is not a valid value for {_where(path)}; "
                                                    f"it must match {error.validator_value}")]
     if kind in ("minimum", "maximum"):
-        return [make(doc.file, line, col, "KY201", f"{_where(path)} {_plain(error)}")]
-    return [make(doc.file, line, col, "KY201", f"{_where(path)}: {_plain(error)}")]
+        return [make(doc.file, line, col, SCHEMA, f"{_where(path)} {_plain(error)}")]
+    return [make(doc.file, line, col, SCHEMA, f"{_where(path)}: {_plain(error)}")]
 
 
 def _plain(error: ValidationError) -> str:
@@ -193,4 +194,4 @@ def _bad_name(doc: Document, path, error: ValidationError) -> Diagnostic:
         fixed = fixed.lower()
         if fixed and not fixed[0].isalpha():
             fixed = "s_" + fixed
-    return make(doc.file, line, col, "KY201", f'"{name}" is not {what}: use {rule} (for example "{fixed}")')
+    return make(doc.file, line, col, SCHEMA, f'"{name}" is not {what}: use {rule} (for example "{fixed}")')

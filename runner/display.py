@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 import threading
 
-from .engine import Result, StepRecord
+from .records import Result, StepRecord
 
 _MARK = {"running": "…", "succeeded": "✓", "cached": "⟳", "failed": "✗", "skipped": "-", "upstream_failed": "-"}
 _WORDS = {"running": "running", "succeeded": "done", "cached": "cached", "failed": "FAILED", "skipped": "skipped (condition false)",

@@ -19,7 +19,8 @@ import sys
 import threading
 from pathlib import Path
 
-INSTALL_MARK = "PIP_DISABLE_PIP_VERSION_CHECK=1"
+from kfyaml.ir.prelude import INSTALL_MARK
+
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
@@ -27,13 +28,6 @@ _locks_guard = threading.Lock()
 def cache_root() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "kfyaml" / "venvs"
-
-
-def install_script(command: list[str]) -> str | None:
-    """The pip-install prelude of a KFP lightweight command, if it has one."""
-    if len(command) >= 3 and command[:2] == ["sh", "-c"] and INSTALL_MARK in command[2]:
-        return command[2]
-    return None
 
 
 def _lock(key: str) -> threading.Lock:

@@ -16,28 +16,18 @@ import os
 import re
 from typing import Any
 
-_PLACEHOLDER = re.compile(r"\{\{\$(?:\.(inputs|outputs)\.(parameters|artifacts)\['([^']+)'\](?:\.(path|uri|output_file))?)?\}\}")
-SCHEMA_VERSION = "0.0.1"
+from kfyaml.ir import types as ir
+from kfyaml.ir.placeholders import PATTERN
+from kfyaml.ir.values import text
 
-
-def text(value: Any) -> str:
-    """A parameter value as KFP puts it on a command line."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value)) if abs(value) < 1e15 else repr(value)
-    if isinstance(value, (int, float)):
-        return repr(value)
-    return json.dumps(value)
+from .records import RunError
 
 
 def executor_input(parameters: dict, artifacts: dict, output_parameters: dict, output_artifacts: dict,
                    output_file: str) -> dict:
     """The JSON a KFP executor reads (kfp.dsl.executor_main --executor_input)."""
     def art(a: dict) -> dict:
-        return {"name": a["name"], "type": {"schemaTitle": a["schema_title"], "schemaVersion": SCHEMA_VERSION},
+        return {"name": a["name"], "type": {"schemaTitle": a["schema_title"], "schemaVersion": ir.ARTIFACT_SCHEMA_VERSION},
                 "uri": a["uri"], "metadata": a.get("metadata", {})}
 
     return {
@@ -81,7 +71,7 @@ def _structured(node: Any, io: dict) -> list[str]:
         branch = spec.get("Then", []) if present else spec.get("Else", [])
         branch = branch if isinstance(branch, list) else [branch]
         return [arg for part in branch for arg in _structured(part, io)]
-    raise ValueError(f"unsupported placeholder {node!r}")
+    raise RunError(f"unsupported placeholder {node!r}")
 
 
 def _substitute(item: str, io: dict) -> str:
@@ -91,7 +81,7 @@ def _substitute(item: str, io: dict) -> str:
             return json.dumps(io["executor_input"])
         if side == "inputs" and kind == "parameters":
             if name not in io["parameters"]:
-                raise KeyError(f"the command reads input {name!r}, which has no value")
+                raise RunError(f"the command reads input {name!r}, which has no value")
             return text(io["parameters"][name])
         if side == "inputs":
             return io["artifacts"][name][0]["uri"]  # path and uri are the same file here
@@ -99,21 +89,21 @@ def _substitute(item: str, io: dict) -> str:
             return io["output_parameters"][name]
         return io["output_artifacts"][name]["uri"]
 
-    return _PLACEHOLDER.sub(value, item)
+    return PATTERN.sub(value, item)
 
 
 def read_parameter(path: str, parameter_type: str) -> Any:
     """An output parameter from the file a step wrote, typed as declared."""
     with open(path, encoding="utf-8") as fh:
         raw = fh.read()
-    if parameter_type == "STRING":
+    if parameter_type == ir.STRING:
         return raw
     raw = raw.strip()
-    if parameter_type == "NUMBER_INTEGER":
+    if parameter_type == ir.INTEGER:
         return int(float(raw))
-    if parameter_type == "NUMBER_DOUBLE":
+    if parameter_type == ir.DOUBLE:
         return float(raw)
-    if parameter_type == "BOOLEAN":
+    if parameter_type == ir.BOOLEAN:
         if raw.lower() not in ("true", "false", "1", "0"):
             raise ValueError(f"{raw!r} is not a bool")
         return raw.lower() in ("true", "1")
@@ -121,6 +111,7 @@ def read_parameter(path: str, parameter_type: str) -> Any:
 
 
 def read_executor_output(path: str) -> dict:
+    """The outputs a Python step's executor wrote; ValueError when the file is not JSON."""
     if not os.path.exists(path):
         return {}
     with open(path, encoding="utf-8") as fh:

@@ -1,9 +1,11 @@
 """The standard library of steps that `uses: stdlib/<name>` refers to.
 
 Each step is a typed KFP lightweight Python function in `<name>.py`. The
-compiler reads only `catalog.json`, generated from those files by `build.py`
-without importing them, so resolving a step costs a JSON read and never an
-import of torch, scikit-learn or kfp.
+package ships those functions and `catalog.json`, generated from them by
+`tools/build_stdlib.py` without importing them; the compiler reads only the
+catalog (`compiler/catalog.py`), so resolving a step costs a JSON read and
+never an import of torch, scikit-learn or kfp. Nothing here imports the
+compiler.
 """
 
 from __future__ import annotations
@@ -15,19 +17,5 @@ from importlib import resources
 
 @functools.lru_cache(maxsize=1)
 def catalog() -> dict:
+    """Each step's interface, default settings and executor, by name: plain JSON data."""
     return json.loads(resources.files(__name__).joinpath("catalog.json").read_text("utf-8"))["steps"]
-
-
-def catalog_components() -> dict:
-    from kfyaml.compiler.model import Component, Port, Type
-
-    def port(name: str, spec: dict) -> Port:
-        t = Type(spec["type"])
-        if spec.get("list"):
-            t = Type("list", t)
-        return Port(name, t, (), spec.get("default"), bool(spec.get("optional")), spec.get("description"))
-
-    return {name: Component(name=name, inputs={n: port(n, p) for n, p in step["inputs"].items()},
-                            outputs={n: port(n, p) for n, p in step["outputs"].items()}, image=step["image"],
-                            executor=step["executor"], settings=step["settings"], source=f"stdlib/{name}")
-            for name, step in catalog().items()}

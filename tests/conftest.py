@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # for `tools.*` (the regeneration scripts the tests check)
+    sys.path.append(str(ROOT))
 FIXTURES = ROOT / "tests" / "fixtures"
 EXAMPLES = ROOT / "examples"
 GOLDEN = ROOT / "tests" / "golden"

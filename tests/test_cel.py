@@ -114,7 +114,7 @@ def test_condition_evaluates_as_written(condition):
     names = list(PARAMS)
     checked = 0
     for combo in itertools.product(*(PARAMS[n][1] for n in names)):
-        values = dict(zip(names, combo))
+        values = dict(zip(names, combo, strict=False))
         expected = _oracle(condition, values)
         if expected is None or _mixed_membership(condition, values):
             continue

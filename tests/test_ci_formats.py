@@ -9,7 +9,6 @@ import sys
 from importlib import resources
 
 import jsonschema
-
 from conftest import FIXTURES, ROOT, run_cli
 
 ERR = FIXTURES / "err"

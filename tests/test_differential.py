@@ -11,10 +11,9 @@ import pprint
 import yaml
 from kfp import compiler, dsl
 from kfp.dsl import Dataset, Input, Model, Output
+from support.normalize_ir import normalize, root_outputs
 
 from kfyaml.compiler import api
-
-from normalize_ir import normalize, root_outputs
 
 
 def _kfp_ir(pipeline_func, tmp_path) -> list[dict]:
@@ -111,7 +110,7 @@ ECHO = """
 def test_params_values_artifacts_and_needs(tmp_path):
     @dsl.pipeline(name="passing")
     def passing(text: str, n: int = 3, rate: float = 0.5, flag: bool = True,
-                items: list = [1, 2], config: dict = {"k": "v"}):
+                items: list = [1, 2], config: dict = {"k": "v"}):  # noqa: B006 (KFP reads the defaults)
         a = _named(produce(text=text, n=n, rate=rate, flag=flag, items=items, config=config), "a")
         b = _named(consume(data=a.outputs["data"], x="literal"), "b")
         _named(echo(x="after"), "c").after(b)
@@ -204,15 +203,15 @@ LISTING = """
 
 def test_loops_over_literals_params_and_outputs_with_fan_in(tmp_path):
     @dsl.pipeline(name="loops")
-    def loops(names: list = ["a", "b"], configs: list = [{"x": "1"}]):
+    def loops(names: list = ["a", "b"], configs: list = [{"x": "1"}]):  # noqa: B006 (KFP reads the defaults)
         a = _named(produce(text="t", n=1, rate=0.1, flag=True, items=[], config={}), "a")
         with dsl.ParallelFor(["p", "q", "r"], parallelism=2) as letter:
             _named(echo(x=letter), "lit")
         with dsl.ParallelFor(names) as name:
             c = _named(consume(data=a.outputs["data"], x=name), "perparam")
         _named(gather_scores(scores=dsl.Collected(c.outputs["score"])), "gather")
-        l = _named(listing(), "listing")
-        with dsl.ParallelFor(l.outputs["items"]) as it:
+        listed = _named(listing(), "listing")
+        with dsl.ParallelFor(listed.outputs["items"]) as it:
             _named(echo(x=it), "peroutput")
         with dsl.ParallelFor(configs) as cfg:
             _named(echo(x=cfg.x), "field")
@@ -647,9 +646,8 @@ steps:
 # ---- reuse: components, component files, nested pipelines ------------------------------------------
 
 def test_component_files_and_local_components(tmp_path):
-    from kfp import components
-
     from conftest import EXAMPLES
+    from kfp import components
 
     summarize = components.load_component_from_file(str(EXAMPLES / "components" / "summarize_csv.component.yaml"))
     scale = components.load_component_from_file(str(EXAMPLES / "components" / "scale_values.v2.yaml"))

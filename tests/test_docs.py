@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 
 from conftest import ROOT
-from update_checks_doc import DOC, render
+
+from tools.update_checks_doc import DOC, render
 
 
 def test_checks_doc_is_current():
-    assert DOC.read_text(encoding="utf-8") == render(), "docs/checks.md is stale: run `python tests/update_checks_doc.py`"
+    assert DOC.read_text(encoding="utf-8") == render(), "docs/checks.md is stale: run `python tools/update_checks_doc.py`"
 
 
 def _properties(node, path=""):

@@ -11,9 +11,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
 from conftest import ROOT
-from lsp_client import LspClient
+from support.lsp_client import LspClient
 
 PIPELINE = """\
 # yaml-language-server: $schema={schema}

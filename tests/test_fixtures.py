@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import FIXTURES
 
 from kfyaml.compiler import api
-from kfyaml.compiler.diagnostics import CODES
-
-from conftest import FIXTURES
+from kfyaml.compiler.codes import CODES
 
 OK = sorted((FIXTURES / "ok").glob("*.yaml"))
 ERR = sorted((FIXTURES / "err").glob("*.yaml"))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from conftest import run_cli
+
 from kfyaml.compiler import api
 from kfyaml.compiler import lower as lower_module
-
-from conftest import run_cli
 
 
 def _one_line(proc):

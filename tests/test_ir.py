@@ -7,13 +7,12 @@ import sys
 
 import pytest
 import yaml
+from conftest import ROOT
 from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
 from kfyaml.compiler import api
-
-from conftest import ROOT
-from update_golden import golden_path, sources
+from tools.update_golden import golden_path, sources
 
 SOURCES = sources()
 
@@ -50,9 +49,9 @@ def test_loads_with_kfp(source, tmp_path):
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.name)
 def test_matches_golden_file(source):
     golden = golden_path(source)
-    assert golden.exists(), f"run `python tests/update_golden.py` to create {golden.name}"
+    assert golden.exists(), f"run `python tools/update_golden.py` to create {golden.name}"
     assert api.compile_file(str(source)).ir_text() == golden.read_text(encoding="utf-8"), \
-        f"{golden.name} is stale: run `python tests/update_golden.py` and review the diff"
+        f"{golden.name} is stale: run `python tools/update_golden.py` and review the diff"
 
 
 def test_same_input_same_bytes_across_processes(tmp_path):

@@ -4,10 +4,9 @@ steps and a KFP-compiled component) runs to completion under kfp.local."""
 from __future__ import annotations
 
 import pytest
+from conftest import EXAMPLES
 
 from kfyaml.compiler import api
-
-from conftest import EXAMPLES
 
 
 def _expected(values: list, threshold: float) -> dict:

@@ -8,10 +8,9 @@ import sys
 import time
 
 import pytest
-
 from conftest import EXAMPLES
-from run_helpers import kfyaml_run, states
-from stdlib_helpers import write_dataset
+from support.run_helpers import kfyaml_run, states
+from support.stdlib_helpers import write_dataset
 
 
 @pytest.fixture(scope="module")
@@ -262,7 +261,7 @@ outputs:
     assert code == 0
     spans = sorted((s["started"], s["finished"]) for p, s in result["steps"].items() if "/nap" in p)
     assert len(spans) == 3
-    assert all(earlier[1] <= later[0] for earlier, later in zip(spans, spans[1:]))  # one at a time
+    assert all(earlier[1] <= later[0] for earlier, later in zip(spans, spans[1:], strict=False))  # one at a time
     assert result["outputs"]["parameters"] == {"total": 60}
 
 
@@ -273,7 +272,7 @@ def test_live_view_lists_every_step(tmp_path):
     from rich.console import Console
 
     from kfyaml.runner.display import Progress
-    from kfyaml.runner.engine import StepRecord
+    from kfyaml.runner.records import StepRecord
 
     progress = Progress(stream=io.StringIO(), live=False)
     progress.records = {"prep": StepRecord("prep", "prep", "succeeded", 1.0, 3.5),

@@ -11,19 +11,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import yaml
-
-from kfyaml.stdlib_steps.build import STEPS, build_catalog, render_docs
-from kfyaml.stdlib_steps.notify import notify
-
 from conftest import ROOT
+
+from kfyaml.stdlib_steps.notify import notify
+from tools.build_stdlib import STEPS, build_catalog, render_docs
 
 
 def test_catalog_and_steps_doc_are_current():
     catalog = build_catalog()
     committed = json.loads((ROOT / "stdlib_steps" / "catalog.json").read_text())
-    assert committed == catalog, "stdlib_steps/catalog.json is stale: run `python stdlib_steps/build.py`"
+    assert committed == catalog, "stdlib_steps/catalog.json is stale: run `python tools/build_stdlib.py`"
     assert (ROOT / "docs" / "steps.md").read_text() == render_docs(catalog), \
-        "docs/steps.md is stale: run `python stdlib_steps/build.py`"
+        "docs/steps.md is stale: run `python tools/build_stdlib.py`"
 
 
 @pytest.mark.parametrize("name", STEPS)
@@ -38,10 +37,10 @@ def test_interface_matches_dsl_component(name, tmp_path):
     compiler.Compiler().compile(component, str(path))
     theirs = yaml.safe_load(path.read_text())["components"][f"comp-{name.replace('_', '-')}"]
 
-    from kfyaml.compiler.lower import _io_definitions
-    from kfyaml.stdlib_steps import catalog_components
+    from kfyaml.compiler.catalog import StdlibCatalog
+    from kfyaml.compiler.lower.components import io_definitions as _io_definitions
 
-    ours_component = catalog_components()[name]
+    ours_component = StdlibCatalog().get(name)
     status = {n for n, p in ours_component.inputs.items() if name == "notify" and n == "status"}
     ours = {"inputDefinitions": _io_definitions(ours_component.inputs, status),
             "outputDefinitions": _io_definitions(ours_component.outputs, set(), inputs=False)}

@@ -11,10 +11,9 @@ import os
 
 import pytest
 import torch
+from support.stdlib_helpers import artifact, write_dataset
 
 from kfyaml.stdlib_steps.train_torch_ddp import train_torch_ddp
-
-from stdlib_helpers import artifact, write_dataset
 
 
 def _run(tmp_path, name, monkeypatch, epochs=3, **env):

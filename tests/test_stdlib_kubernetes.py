@@ -8,13 +8,12 @@ import os
 
 import pytest
 import yaml
+from support.crd_schema import problems
+from support.k8s_server import FakeCluster
+from support.stdlib_helpers import artifact
 
 from kfyaml.stdlib_steps.deploy_kserve import deploy_kserve
 from kfyaml.stdlib_steps.train_torch_ddp import train_torch_ddp
-
-from crd_schema import problems
-from k8s_server import FakeCluster
-from stdlib_helpers import artifact
 
 ISVC = "/apis/serving.kserve.io/v1beta1/namespaces/serving/inferenceservices"
 

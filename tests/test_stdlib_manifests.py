@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import copy
 
+from support.crd_schema import problems
+
 from kfyaml.stdlib_steps.deploy_kserve import render_inferenceservice
 from kfyaml.stdlib_steps.train_torch_ddp import render_trainjob
-
-from crd_schema import problems
 
 
 def _trainjob():

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from conftest import EXAMPLES
+from support.crd_schema import problems
+from support.stdlib_helpers import write_dataset
 
 from kfyaml.compiler import api
-
-from conftest import EXAMPLES
-from crd_schema import problems
-from stdlib_helpers import write_dataset
 
 
 def _expected(source) -> dict:

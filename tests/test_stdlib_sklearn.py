@@ -7,6 +7,7 @@ import os
 import joblib
 import pandas as pd
 import pytest
+from support.stdlib_helpers import artifact, write_dataset
 
 from kfyaml.stdlib_steps.compare_models import compare_models
 from kfyaml.stdlib_steps.evaluate_classifier import evaluate_classifier
@@ -14,8 +15,6 @@ from kfyaml.stdlib_steps.preprocess_csv import preprocess_csv
 from kfyaml.stdlib_steps.train_sklearn import train_sklearn
 from kfyaml.stdlib_steps.validate_data import validate_data
 from kfyaml.stdlib_steps.validate_model import validate_model
-
-from stdlib_helpers import artifact, write_dataset
 
 
 @pytest.fixture

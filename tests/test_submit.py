@@ -8,11 +8,10 @@ import sys
 
 import pytest
 import yaml
+from conftest import EXAMPLES
+from support.kfp_server import API, FakeKfp
 
 from kfyaml.compiler import api
-
-from conftest import EXAMPLES
-from kfp_server import API, FakeKfp
 
 TOUR = EXAMPLES / "language_tour.yaml"
 

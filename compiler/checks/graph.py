@@ -14,6 +14,7 @@ import dataclasses
 
 import networkx as nx
 
+from ..codes import CYCLE, REDUNDANT_NEEDS, SELF_DEPENDENCY, UNKNOWN_STEP, UNUSED_PARAM
 from ..diagnostics import Diagnostic, make, suggest
 from ..load import Document, Path
 from ..model import Pipeline, Step
@@ -33,7 +34,7 @@ def siblings(a: Step, b: Step) -> tuple[Step, Step] | None:
     chain_a = [a] + a.ancestors()
     chain_b = [b] + b.ancestors()
     set_b = set(chain_b)
-    for i, node in enumerate(chain_a):
+    for _i, node in enumerate(chain_a):
         parent = node.parent
         if parent is None or parent in set_b:
             for other in chain_b:
@@ -70,15 +71,15 @@ def check(doc: Document, pipeline: Pipeline, refs: References, expressions_ok: b
             line, col = doc.locate(path)
             target = steps.get(name)
             if target is None:
-                diags.append(make(doc.file, line, col, "KY402", f'`needs:` names no step "{name}"{suggest(name, steps)}'))
+                diags.append(make(doc.file, line, col, UNKNOWN_STEP, f'`needs:` names no step "{name}"{suggest(name, steps)}'))
             elif target is step or target in step.ancestors():
                 what = "itself" if target is step else f'its own group "{name}"'
-                diags.append(make(doc.file, line, col, "KY403", f'step "{step.id}" cannot need {what}'))
+                diags.append(make(doc.file, line, col, SELF_DEPENDENCY, f'step "{step.id}" cannot need {what}'))
             elif step in target.ancestors():
-                diags.append(make(doc.file, line, col, "KY403",
+                diags.append(make(doc.file, line, col, SELF_DEPENDENCY,
                                   f'group "{step.id}" cannot need "{name}", a step inside it'))
             elif target.in_finally != step.in_finally:
-                diags.append(make(doc.file, line, col, "KY402",
+                diags.append(make(doc.file, line, col, UNKNOWN_STEP,
                                   f'"{name}" is in {"finally:" if target.in_finally else "steps:"}; '
                                   "finally: steps already run after all other steps"))
             else:
@@ -86,13 +87,13 @@ def check(doc: Document, pipeline: Pipeline, refs: References, expressions_ok: b
                 needs_edges.append((target, step, path))
 
     diags.extend(_cycles(doc, graph, order))
-    if not any(d.code == "KY401" for d in diags):
+    if not any(d.code == CYCLE for d in diags):
         diags.extend(_redundant(doc, graph, needs_edges, data_deps))
     # A param read only by an expression that failed to parse or resolve is not unused.
     for name, param in (pipeline.params.items() if expressions_ok else ()):
         if name not in refs.used_params:
             line, col = doc.locate(param.path, key=True)
-            diags.append(make(doc.file, line, col, "KY405",
+            diags.append(make(doc.file, line, col, UNUSED_PARAM,
                               f'param "{name}" is never used; remove it or read it with ${{{{ params.{name} }}}}'))
     deps = {node: set(graph.predecessors(node)) for node in graph.nodes}
     return Graph(deps, diags)
@@ -114,7 +115,7 @@ def _cycles(doc: Document, graph: nx.DiGraph, order: dict[Step, int]) -> list[Di
         cycle = [start] + best
         line, col = doc.locate(start.path, key=True)
         text = " -> ".join(s.id for s in cycle)
-        diags.append(make(doc.file, line, col, "KY401",
+        diags.append(make(doc.file, line, col, CYCLE,
                           f"steps wait for each other in a cycle: {text} (each waits for the one before it); "
                           "remove one of these dependencies"))
     return diags
@@ -129,12 +130,12 @@ def _redundant(doc, graph: nx.DiGraph, needs_edges, data_deps) -> list[Diagnosti
         src, dst = pair
         line, col = doc.locate(path)
         if src in data_deps.get(dst, ()):
-            diags.append(make(doc.file, line, col, "KY404",
+            diags.append(make(doc.file, line, col, REDUNDANT_NEEDS,
                               f'"{target.id}" in `needs:` is redundant: "{step.id}" already reads its outputs'))
             continue
         for other in sorted(graph.predecessors(dst), key=lambda s: s.id):
             if other is not src and src in nx.ancestors(graph, other):
-                diags.append(make(doc.file, line, col, "KY404",
+                diags.append(make(doc.file, line, col, REDUNDANT_NEEDS,
                                   f'"{target.id}" in `needs:` is redundant: it already runs before "{other.id}", '
                                   f'which "{step.id}" waits for'))
                 break

@@ -15,13 +15,42 @@ readable outside that condition (KY406), loop variables live in their loop
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterator
+from collections.abc import Iterator
 
+from ..codes import (
+    CONDITIONAL_OUTPUT,
+    FINALLY_READS_STEP,
+    LOOP_SCOPE,
+    SELF_DEPENDENCY,
+    STATUS_OUTSIDE_FINALLY,
+    TYPE_MISMATCH,
+    UNKNOWN_NAME,
+    UNKNOWN_OUTPUT,
+    UNKNOWN_PARAM,
+    UNKNOWN_STEP,
+)
 from ..diagnostics import Diagnostic, suggest
 from ..expressions import ExprError, template_diagnostic
 from ..load import Document, Path
-from ..model import (ANY, BoolOp, Compare, Expr, ListLit, Not, Param, Pipeline, Port, Ref, STATUS, Step,
-                     Template, Type)
+from ..model import (
+    ANY,
+    BOOL,
+    STATUS,
+    BoolOp,
+    Compare,
+    Const,
+    Expr,
+    ListLit,
+    Not,
+    Param,
+    Pipeline,
+    Port,
+    Ref,
+    Step,
+    Template,
+    Type,
+)
+from ..values import element_type, literal_type
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,9 +81,29 @@ class References:
     edges: list[tuple[Step, Step, Path]]  # producer, consumer, where the consumer reads it
     used_params: set[str]
     diagnostics: list[Diagnostic]
+    loop_items: dict[Step, Type] = dataclasses.field(default_factory=dict)  # item types of loops over expressions
+    names_complete: bool = True  # every params./loop-variable name resolved: `used_params` is the whole truth
 
     def info(self, ref: Ref) -> RefInfo | None:
         return self.infos.get(id(ref))
+
+    def item_type(self, step: Step) -> Type:
+        """The type of one item of `step`'s loop."""
+        if step.loop.item_type is not None:
+            return step.loop.item_type
+        return self.loop_items.get(step, ANY)
+
+    def type_of(self, expr: Expr) -> Type:
+        """An expression's type from resolved names; comparisons and logic are bool."""
+        if isinstance(expr, Ref):
+            info = self.info(expr)
+            return info.type if info is not None else ANY
+        if isinstance(expr, Const):
+            return literal_type(expr.value)
+        if isinstance(expr, ListLit):
+            kinds = {self.type_of(i) for i in expr.items}
+            return Type("list", kinds.pop() if len(kinds) == 1 else None)
+        return BOOL
 
 
 def refs_in(expr: Expr) -> Iterator[Ref]:
@@ -94,7 +143,7 @@ def uses_of(pipeline: Pipeline) -> Iterator[Use]:
 
 
 def _uses(template: Template, step: Step | None, inside: bool) -> Iterator[Use]:
-    for offset, expr in zip(template.offsets, template.exprs):
+    for offset, expr in zip(template.offsets, template.exprs, strict=False):
         yield Use(template, expr, offset, step, inside)
 
 
@@ -120,6 +169,9 @@ class _Resolver:
     def run(self) -> References:
         for use in uses_of(self.pipeline):
             self.resolve_use(use)
+        for step in self.steps.values():
+            if step.loop is not None:
+                self.loop_item_type(step)
         return self.result
 
     def resolve_use(self, use: Use):
@@ -130,6 +182,19 @@ class _Resolver:
             info = self.resolve(ref, use)
             if info is not None:
                 self.result.infos[id(ref)] = info
+            elif ref.root not in ("steps", "pipeline", "matrix"):
+                self.result.names_complete = False
+
+    def loop_item_type(self, step: Step) -> Type:
+        """The item type of `step`'s loop, resolving the list expression it loops over first."""
+        if step.loop.item_type is not None:
+            return step.loop.item_type
+        if step not in self.result.loop_items:
+            items = step.loop.items
+            self.resolve_use(Use(items, items.whole, items.offsets[0], step, inside=False))
+            t = self.result.type_of(items.whole)
+            self.result.loop_items[step] = element_type(t) if not t.is_artifact else ANY
+        return self.result.loop_items[step]
 
     def branch_output(self, route: Step, name: str, ref: Ref, use: Use) -> RefInfo | None:
         """`steps.<branches>.outputs.<name>`: the value of whichever branch ran (KFP OneOf)."""
@@ -137,10 +202,10 @@ class _Resolver:
             outs = route.branch_outputs
             hint = suggest(name, outs) or (f"; its branch outputs are: {', '.join(outs)}" if outs
                                            else "; declare `outputs:` on each of its branches")
-            self.error(use, "KY505", f'"{route.id}" has no branch output "{name}"{hint}')
+            self.error(use, UNKNOWN_OUTPUT, f'"{route.id}" has no branch output "{name}"{hint}')
             return None
         first_type = None
-        for branch, template in zip(route.children, route.branch_outputs[name]):
+        for branch, template in zip(route.children, route.branch_outputs[name], strict=False):
             if template is None:
                 return None
             self.resolve_use(Use(template, template.whole, template.offsets[0], branch, True))
@@ -159,27 +224,27 @@ class _Resolver:
             return self.loop_item(ref, use)
         if ref.root == "pipeline":
             if ref.parts != ("status",):
-                self.error(use, "KY502", f"`{ref.text}` is not a name; the pipeline offers `pipeline.status` (in finally: steps)")
+                self.error(use, UNKNOWN_NAME, f"`{ref.text}` is not a name; the pipeline offers `pipeline.status` (in finally: steps)")
                 return None
             if use.step is None or not use.step.in_finally:
-                self.error(use, "KY409", "`pipeline.status` is only known to steps in `finally:`")
+                self.error(use, STATUS_OUTSIDE_FINALLY, "`pipeline.status` is only known to steps in `finally:`")
                 return None
             return RefInfo("status", STATUS)
         if ref.root == "matrix":
             return self.matrix_value(ref, use)
-        self.error(use, "KY502", f"`{ref.text}` is only available in the `command:` and `args:` of an inline step")
+        self.error(use, UNKNOWN_NAME, f"`{ref.text}` is only available in the `command:` and `args:` of an inline step")
         return None
 
     def param(self, ref: Ref, use: Use) -> RefInfo | None:
         if len(ref.parts) != 1:
-            self.error(use, "KY502", f"`{ref.text}`: write `params.<name>`")
+            self.error(use, UNKNOWN_NAME, f"`{ref.text}`: write `params.<name>`")
             return None
         name = ref.parts[0]
         param = self.pipeline.params.get(name)
         if param is None:
             hint = suggest(name, self.pipeline.params) or (
                 "; declare it under `params:`" if not self.pipeline.params else f"; params are: {', '.join(self.pipeline.params)}")
-            self.error(use, "KY506", f'no param "{name}"{hint}')
+            self.error(use, UNKNOWN_PARAM, f'no param "{name}"{hint}')
             return None
         self.result.used_params.add(name)
         return RefInfo("param", param.type, param=param)
@@ -187,17 +252,17 @@ class _Resolver:
     def output(self, ref: Ref, use: Use) -> RefInfo | None:
         parts = ref.parts
         if not parts:
-            self.error(use, "KY502", "`steps` needs a step and an output: `steps.<id>.outputs.<name>`")
+            self.error(use, UNKNOWN_NAME, "`steps` needs a step and an output: `steps.<id>.outputs.<name>`")
             return None
         producer = self.steps.get(parts[0])
         if producer is None:
-            self.error(use, "KY402", f'no step "{parts[0]}"{suggest(parts[0], self.steps)}')
+            self.error(use, UNKNOWN_STEP, f'no step "{parts[0]}"{suggest(parts[0], self.steps)}')
             return None
         if len(parts) != 3 or parts[1] != "outputs":
-            self.error(use, "KY502", f"`{ref.text}`: write `steps.{parts[0]}.outputs.<name>`")
+            self.error(use, UNKNOWN_NAME, f"`{ref.text}`: write `steps.{parts[0]}.outputs.<name>`")
             return None
         if producer.kind == "group":
-            self.error(use, "KY505", f'step "{producer.id}" is a group and has no outputs; read an output of a step inside it')
+            self.error(use, UNKNOWN_OUTPUT, f'step "{producer.id}" is a group and has no outputs; read an output of a step inside it')
             return None
         if producer.kind == "branches":
             routed = self.branch_output(producer, parts[2], ref, use)
@@ -211,14 +276,14 @@ class _Resolver:
         if port is None:
             outs = producer.component.outputs
             hint = suggest(parts[2], outs) or (f"; its outputs are: {', '.join(outs)}" if outs else "; it has no outputs")
-            self.error(use, "KY505", f'step "{producer.id}" has no output "{parts[2]}"{hint}')
+            self.error(use, UNKNOWN_OUTPUT, f'step "{producer.id}" has no output "{parts[2]}"{hint}')
             return None
         chain = scope_chain(use.step, use.inside)
         if use.step is not None and (producer is use.step or producer in use.step.ancestors()):
-            self.error(use, "KY403", f'step "{use.step.id}" reads its own output; a step can only read steps before it')
+            self.error(use, SELF_DEPENDENCY, f'step "{use.step.id}" reads its own output; a step can only read steps before it')
             return None
         if use.step is not None and use.step.in_finally and not producer.in_finally:
-            self.error(use, "KY408", f'a finally: step cannot read `{ref.text}`: when the pipeline fails, '
+            self.error(use, FINALLY_READS_STEP, f'a finally: step cannot read `{ref.text}`: when the pipeline fails, '
                                      f'"{producer.id}" may not have run; pass `${{{{ pipeline.status }}}}` instead')
             return None
         skipped_by = [s for s in [producer] + producer.ancestors() if s.skippable and s not in chain]
@@ -226,18 +291,18 @@ class _Resolver:
             cond = skipped_by[-1]
             if cond.parent is not None and cond.parent.kind == "branches":
                 route = cond.parent
-                self.error(use, "KY406", f'`{ref.text}` may not exist: step "{producer.id}" runs only in branch '
+                self.error(use, CONDITIONAL_OUTPUT, f'`{ref.text}` may not exist: step "{producer.id}" runs only in branch '
                                          f'{route.children.index(cond) + 1} of "{route.id}"; declare a branch output '
                                          f'(`outputs:` on every branch) and read `steps.{route.id}.outputs.<name>`')
                 return None
             where = "its" if cond is producer else f'its group "{cond.id}"\'s'
-            self.error(use, "KY406", f'`{ref.text}` may not exist: step "{producer.id}" is skipped when {where} '
+            self.error(use, CONDITIONAL_OUTPUT, f'`{ref.text}` may not exist: step "{producer.id}" is skipped when {where} '
                                      f"`if:` is false; read it inside the same `if:` (put both in a group), "
                                      "or use `branches:` with an `else:` and a branch output")
             return None
         loops = [s for s in [producer] + producer.ancestors() if s.loop is not None and s not in chain]
         if len(loops) > 1:
-            self.error(use, "KY503", f"`{ref.text}` is gathered from {len(loops)} nested loops; "
+            self.error(use, TYPE_MISMATCH, f"`{ref.text}` is gathered from {len(loops)} nested loops; "
                                      "gather it inside the outer loop first")
             return None
         t = Type("list", port.type) if loops else port.type
@@ -251,38 +316,38 @@ class _Resolver:
                 axes = dict(step.loop.fields)
                 if len(ref.parts) != 1 or ref.parts[0] not in axes:
                     name = ref.parts[0] if ref.parts else ""
-                    self.error(use, "KY502", f'`{ref.text}`: the matrix has no axis "{name}"'
+                    self.error(use, UNKNOWN_NAME, f'`{ref.text}`: the matrix has no axis "{name}"'
                                              f'{suggest(name, axes) or "; its axes are: " + ", ".join(axes)}')
                     return None
                 return RefInfo("loop", axes[ref.parts[0]], loop_step=step, field=ref.parts[0])
         if "matrix" in self.loop_vars:
-            self.error(use, "KY407", f"`{ref.text}` is a matrix value, but this is outside the step with the `matrix:`")
+            self.error(use, LOOP_SCOPE, f"`{ref.text}` is a matrix value, but this is outside the step with the `matrix:`")
         else:
-            self.error(use, "KY502", f"`{ref.text}`: no step around this has a `matrix:`")
+            self.error(use, UNKNOWN_NAME, f"`{ref.text}`: no step around this has a `matrix:`")
         return None
 
     def loop_item(self, ref: Ref, use: Use) -> RefInfo | None:
         var = ref.parts[0]
         for step in scope_chain(use.step, use.inside):
             if step.loop is not None and step.loop.var == var:
-                item_type = step.loop.item_type
+                item_type = self.loop_item_type(step)
                 if ref.field is not None:
                     if item_type.name not in ("dict", "any"):
-                        self.error(use, "KY503", f"`{ref.text}`: the items of this loop are {item_type}, not dicts with fields")
+                        self.error(use, TYPE_MISMATCH, f"`{ref.text}`: the items of this loop are {item_type}, not dicts with fields")
                         return None
                     fields = dict(step.loop.fields)
                     if fields and ref.field not in fields:
-                        self.error(use, "KY502", f'`{ref.text}`: the items have no field "{ref.field}"'
+                        self.error(use, UNKNOWN_NAME, f'`{ref.text}`: the items have no field "{ref.field}"'
                                                  f'{suggest(ref.field, fields) or "; their fields are: " + ", ".join(fields)}')
                         return None
                     item_type = fields.get(ref.field, ANY)
                 return RefInfo("loop", item_type, loop_step=step, field=ref.field)
         if var in self.loop_vars:
-            self.error(use, "KY407", f"`{var}` is a loop variable, but this is outside its loop")
+            self.error(use, LOOP_SCOPE, f"`{var}` is a loop variable, but this is outside its loop")
             return None
         names = ["params", "steps", "pipeline"] + [s.loop.var for s in scope_chain(use.step, use.inside)
                                                    if s.loop and s.loop.var != "matrix"]
-        self.error(use, "KY502", f'unknown name "{var}"{suggest(var, names)}; names are params.<name>, '
+        self.error(use, UNKNOWN_NAME, f'unknown name "{var}"{suggest(var, names)}; names are params.<name>, '
                                  "steps.<id>.outputs.<name>, a loop variable, or pipeline.status")
         return None
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..diagnostics import Diagnostic, make
+from ..codes import ARTIFACT_IN_TEXT, MISSING_INPUT, TYPE_MISMATCH, UNKNOWN_INPUT, UNKNOWN_NAME, UNSUPPORTED_EXPRESSION
+from ..diagnostics import Diagnostic, make, suggest
 from ..expressions import ExprError, template_diagnostic
 from ..load import Document
-from ..model import (ANY, BOOL, BoolOp, Compare, Const, Expr, ListLit, Literal, Not, Pipeline, Ref, Step,
-                     Template, Type)
-from ..resolve import literal_type, show, value_ok
+from ..model import BOOL, BoolOp, Compare, Const, Expr, ListLit, Literal, Not, Pipeline, Ref, Step, Template, Type
+from ..values import a as _a
+from ..values import literal_type, show, value_ok
 from .references import References
 
 _NUMERIC = {"int", "float"}
@@ -37,11 +38,6 @@ def assignable(source: Type, target: Type) -> bool:
     if source.name == "int" and target.name == "float":
         return True
     return source.name == target.name
-
-
-def _a(t) -> str:
-    text = str(t)
-    return f"an {text}" if text[0] in "aeiou" else f"a {text}"
 
 
 @dataclasses.dataclass
@@ -70,7 +66,7 @@ class _Checker:
         """The expression's type, or None when an error was already reported."""
         if isinstance(expr, Const):
             if expr.value is None:
-                self.error(ctx, "KY504", "`none` has no type here; compare with a value")
+                self.error(ctx, UNSUPPORTED_EXPRESSION, "`none` has no type here; compare with a value")
                 return None
             return literal_type(expr.value)
         if isinstance(expr, ListLit):
@@ -98,7 +94,7 @@ class _Checker:
         t = self.type_of(expr, ctx)
         if t is None or t.name in ("bool", "any"):
             return
-        self.error(ctx, "KY503" if not t.is_artifact else "KY507",
+        self.error(ctx, TYPE_MISMATCH if not t.is_artifact else ARTIFACT_IN_TEXT,
                    f"`{op}` needs true/false values, but `{_text(expr)}` is {_a(t)}; compare it, e.g. `{_text(expr)} > 0`"
                    if not t.is_artifact else f"`{_text(expr)}` is an artifact and cannot be tested in a condition")
 
@@ -108,21 +104,21 @@ class _Checker:
             return
         for side, t in ((expr.left, left), (expr.right, right)):
             if t.is_artifact:
-                self.error(ctx, "KY507", f"`{_text(side)}` is an artifact; conditions compare values only")
+                self.error(ctx, ARTIFACT_IN_TEXT, f"`{_text(side)}` is an artifact; conditions compare values only")
                 return
         if expr.op == "in":
             if right.name not in ("list", "string", "any", "dict"):
-                self.error(ctx, "KY503", f"`in` needs a list or a string on its right, but `{_text(expr.right)}` is {_a(right)}")
+                self.error(ctx, TYPE_MISMATCH, f"`in` needs a list or a string on its right, but `{_text(expr.right)}` is {_a(right)}")
             elif right.name == "string" and left.name not in ("string", "any"):
-                self.error(ctx, "KY503", f"`in` a string needs a string on its left, not {_a(left)}")
+                self.error(ctx, TYPE_MISMATCH, f"`in` a string needs a string on its left, not {_a(left)}")
             elif right.name == "list" and right.item is not None and not _comparable(left, right.item):
-                self.error(ctx, "KY503", f"`{_text(expr.left)}` is {_a(left)} but the list holds {right.item} values")
+                self.error(ctx, TYPE_MISMATCH, f"`{_text(expr.left)}` is {_a(left)} but the list holds {right.item} values")
             return
         if not _comparable(left, right):
-            self.error(ctx, "KY503", f"cannot compare {_a(left)} (`{_text(expr.left)}`) with {_a(right)} (`{_text(expr.right)}`)")
+            self.error(ctx, TYPE_MISMATCH, f"cannot compare {_a(left)} (`{_text(expr.left)}`) with {_a(right)} (`{_text(expr.right)}`)")
             return
         if expr.op in ("<", "<=", ">", ">=") and left.name not in _NUMERIC | {"string", "any"}:
-            self.error(ctx, "KY503", f"`{expr.op}` orders numbers and strings, not {left} values")
+            self.error(ctx, TYPE_MISMATCH, f"`{expr.op}` orders numbers and strings, not {left} values")
 
     # ---- places where values are used --------------------------------------
 
@@ -134,7 +130,7 @@ class _Checker:
                 ctx = _Ctx(step.condition, step.condition.offsets[0])
                 t = self.type_of(step.condition.whole, ctx)
                 if t is not None and t.name not in ("bool", "any"):
-                    self.error(ctx, "KY503" if not t.is_artifact else "KY507",
+                    self.error(ctx, TYPE_MISMATCH if not t.is_artifact else ARTIFACT_IN_TEXT,
                                f"`if:` needs a true/false value, but `{_text(step.condition.whole)}` is {_a(t)}; "
                                "compare it, e.g. `> 0.9` or `== 'yes'`")
             if step.component is not None:
@@ -152,7 +148,7 @@ class _Checker:
         for name, template in self.pipeline.outputs.items():
             expr = template.whole
             if not (isinstance(expr, Ref) and expr.root == "steps"):
-                self.error(_Ctx(template, template.offsets[0]), "KY502",
+                self.error(_Ctx(template, template.offsets[0]), UNKNOWN_NAME,
                            f'pipeline output "{name}" must name a step output: ${{{{ steps.<id>.outputs.<name> }}}}')
         return self.diags
 
@@ -164,7 +160,7 @@ class _Checker:
                     continue
                 ctx = _Ctx(template, template.offsets[0])
                 if not (isinstance(template.whole, Ref) and template.whole.root == "steps"):
-                    self.error(ctx, "KY502", f'branch output "{name}" must name a step output: ${{{{ steps.<id>.outputs.<name> }}}}')
+                    self.error(ctx, UNKNOWN_NAME, f'branch output "{name}" must name a step output: ${{{{ steps.<id>.outputs.<name> }}}}')
                     continue
                 info = self.refs.info(template.whole)
                 if info is None:
@@ -172,7 +168,7 @@ class _Checker:
                 if first is None:
                     first = (i, info.type)
                 elif info.type != first[1]:
-                    self.error(ctx, "KY503", f'branch output "{name}" is {_a(info.type)} in branch {i + 1} but '
+                    self.error(ctx, TYPE_MISMATCH, f'branch output "{name}" is {_a(info.type)} in branch {i + 1} but '
                                              f"{_a(first[1])} in branch {first[0] + 1}; every branch must give the same type")
 
     def param_value(self, value, allowed: tuple[str, ...], what: str):
@@ -184,11 +180,11 @@ class _Checker:
         info = self.refs.info(value.whole) if isinstance(value.whole, Ref) else None
         if info is None:
             if not isinstance(value.whole, Ref):
-                self.error(ctx, "KY503", f"{what} takes a literal or a {wanted} param")
+                self.error(ctx, TYPE_MISMATCH, f"{what} takes a literal or a {wanted} param")
             return
         if info.kind != "param" or info.type.name not in allowed:
             kind = "param" if info.kind == "param" else "value"
-            self.error(ctx, "KY503", f"{what} takes a literal or a {wanted} param, not {_a(info.type)} {kind} "
+            self.error(ctx, TYPE_MISMATCH, f"{what} takes a literal or a {wanted} param, not {_a(info.type)} {kind} "
                                      f"(`{value.whole.text}`)")
 
     def loop(self, step: Step):
@@ -200,48 +196,44 @@ class _Checker:
         if t is None:
             return
         if t.name not in ("list", "any") or t.is_artifact:
-            self.error(ctx, "KY503", f"`for_each:` needs a list, but `{_text(items.whole)}` is {_a(t)}")
+            self.error(ctx, TYPE_MISMATCH, f"`for_each:` needs a list, but `{_text(items.whole)}` is {_a(t)}")
             return
-        # The loop variable's type, now that the list's is known.
-        step.loop = dataclasses.replace(step.loop, item_type=t.item or ANY)
 
     def inputs(self, step: Step):
         component = step.component
         for name, value in step.args.items():
             port = component.inputs.get(name)
             if port is None:
-                from ..diagnostics import suggest
-
                 hint = suggest(name, component.inputs) or (
                     f"; its inputs are: {', '.join(component.inputs)}" if component.inputs else "; it has no inputs")
                 line, col = self.doc.locate(step.path + ("with", name), key=True)
-                self.diags.append(make(self.doc.file, line, col, "KY303", f'step "{step.id}" has no input "{name}"{hint}'))
+                self.diags.append(make(self.doc.file, line, col, UNKNOWN_INPUT, f'step "{step.id}" has no input "{name}"{hint}'))
                 continue
             if isinstance(value, Literal):
                 if port.type.is_artifact:
-                    self.at(value.path, "KY503", f'input "{name}" is {_a(port.type)} artifact: pass a step output '
+                    self.at(value.path, TYPE_MISMATCH, f'input "{name}" is {_a(port.type)} artifact: pass a step output '
                                                  f"(${{{{ steps.<id>.outputs.<name> }}}}), not a literal")
                 elif not value_ok(value.value, port.type):
-                    self.at(value.path, "KY503", f'input "{name}" is {_a(port.type)}, but {show(value.value)} is {_a(literal_type(value.value))}')
+                    self.at(value.path, TYPE_MISMATCH, f'input "{name}" is {_a(port.type)}, but {show(value.value)} is {_a(literal_type(value.value))}')
                 continue
             whole = value.whole
             if whole is not None:
                 t = self.type_of(whole, _Ctx(value, value.offsets[0]))
                 if t is not None and not assignable(t, port.type):
-                    self.error(_Ctx(value, value.offsets[0]), "KY503",
+                    self.error(_Ctx(value, value.offsets[0]), TYPE_MISMATCH,
                                f'input "{name}" is {_a(port.type)}, but `{_text(whole)}` is {_a(t)}')
                 continue
             if port.type.name not in ("string", "any"):
-                self.at(value.path, "KY503", f'input "{name}" is {_a(port.type)}, but text around ${{{{ }}}} makes a string')
-            for offset, expr in zip(value.offsets, value.exprs):
+                self.at(value.path, TYPE_MISMATCH, f'input "{name}" is {_a(port.type)}, but text around ${{{{ }}}} makes a string')
+            for offset, expr in zip(value.offsets, value.exprs, strict=False):
                 t = self.type_of(expr, _Ctx(value, offset))
                 if t is not None and (t.is_artifact or t.name == "status"):
-                    self.error(_Ctx(value, offset), "KY507",
+                    self.error(_Ctx(value, offset), ARTIFACT_IN_TEXT,
                                f"`{_text(expr)}` is {_a(t)} and cannot be part of a string")
         for name, port in component.inputs.items():
             if name not in step.args and name not in step.unparsed_args and not port.has_default:
                 line, col = self.doc.locate(step.path, key=True)
-                self.diags.append(make(self.doc.file, line, col, "KY304",
+                self.diags.append(make(self.doc.file, line, col, MISSING_INPUT,
                                        f'step "{step.id}" does not set its required input "{name}" ({port.type}); '
                                        f"add it under `with:`"))
 

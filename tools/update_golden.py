@@ -1,4 +1,4 @@
-"""Regenerate the golden IR files: `python tests/update_golden.py`.
+"""Regenerate the golden IR files: `python tools/update_golden.py`.
 
 Review the diff before committing it: a golden file changes only when the
 compiler's output was meant to change.

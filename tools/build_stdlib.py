@@ -1,6 +1,6 @@
 """Generate the standard library's catalog and its documentation.
 
-    python stdlib_steps/build.py
+    python tools/build_stdlib.py
 
 writes `stdlib_steps/catalog.json` (what `uses: stdlib/<name>` compiles to:
 each step's typed interface, default settings and the container KFP runs) and
@@ -17,7 +17,11 @@ import re
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parent.parent
+STDLIB = ROOT / "stdlib_steps"
+# Files a step's module reads at run time, embedded as text where the module says `NAME = ""`:
+# the component's container has the module's source only, not the package around it.
+EMBEDDED = {"train_torch_ddp": {"WORKER": "ddp_worker.py"}}
 STEPS = ("validate_data", "preprocess_csv", "train_sklearn", "evaluate_classifier", "compare_models",
          "validate_model", "train_torch_ddp", "deploy_kserve", "notify")
 DEFAULT_IMAGE = "python:3.11-slim"
@@ -70,13 +74,25 @@ def _port(port, description: str | None) -> dict:
     return entry
 
 
+def step_source(name: str) -> str:
+    """The step's module as its component embeds it, with the files it reads written in."""
+    code = (STDLIB / f"{name}.py").read_text(encoding="utf-8")
+    for constant, file in EMBEDDED.get(name, {}).items():
+        text = (STDLIB / file).read_text(encoding="utf-8")
+        marker = f'{constant} = ""'
+        if marker not in code or "'''" in text or text.endswith("\\"):
+            raise SystemExit(f"{name}.py: cannot embed {file} at `{marker}`")
+        code = code.replace(marker, f"{constant} = r'''\n{text}'''", 1)
+    return code
+
+
 def build_catalog() -> dict:
-    sys.path.insert(0, str(HERE.parent))
+    sys.path.insert(0, str(ROOT))
     from kfyaml.compiler.python_step import analyse, executor
 
     steps = {}
     for name in STEPS:
-        code = (HERE / f"{name}.py").read_text(encoding="utf-8")
+        code = step_source(name)
         tree = ast.parse(code)
         constants = _constants(tree)
         prose, args, returns = _sections(ast.get_docstring(tree) or "")
@@ -101,7 +117,7 @@ def render_docs(catalog: dict) -> str:
     out = ["# Standard library steps", "",
            "`uses: stdlib/<name>` runs one of these. Each is a typed KFP lightweight Python component "
            "(`stdlib_steps/<name>.py`); this page is generated from their docstrings by "
-           "`python stdlib_steps/build.py`.", "",
+           "`python tools/build_stdlib.py`.", "",
            "| step | version | what it does |", "| --- | --- | --- |"]
     out += [f"| [`{n}`](#{n}) | {s['version']} | {s['summary']} |" for n, s in catalog["steps"].items()]
     for name, step in catalog["steps"].items():
@@ -126,11 +142,10 @@ def render_docs(catalog: dict) -> str:
 
 def main() -> int:
     catalog = build_catalog()
-    (HERE / "catalog.json").write_text(json.dumps(catalog, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    docs = HERE.parent / "docs" / "steps.md"
-    if docs.parent.is_dir():
-        docs.write_text(render_docs(catalog), encoding="utf-8")
-    print(f"wrote {HERE / 'catalog.json'} and {docs}")
+    (STDLIB / "catalog.json").write_text(json.dumps(catalog, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    docs = ROOT / "docs" / "steps.md"
+    docs.write_text(render_docs(catalog), encoding="utf-8")
+    print(f"wrote {STDLIB / 'catalog.json'} and {docs}")
     return 0
 
 

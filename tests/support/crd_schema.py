@@ -12,7 +12,6 @@ import functools
 
 import jsonschema
 import yaml
-
 from conftest import SHARED
 
 
@@ -28,7 +27,7 @@ def _strict(node):
     return node
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def validator(crd_file: str, version: str) -> jsonschema.Draft7Validator:
     crd = yaml.safe_load((SHARED / "crds" / crd_file).read_text())
     schema = next(v for v in crd["spec"]["versions"] if v["name"] == version)["schema"]["openAPIV3Schema"]

@@ -1,5 +1,5 @@
 """Regenerate docs/checks.md from the code registry and the err/ fixtures:
-`python tests/update_checks_doc.py`. A test fails when the file is stale.
+`python tools/update_checks_doc.py`. A test fails when the file is stale.
 """
 
 from __future__ import annotations
@@ -13,20 +13,27 @@ DOC = ROOT / "docs" / "checks.md"
 
 
 def render() -> str:
-    from kfyaml.compiler.diagnostics import CODES
+    from kfyaml.compiler.codes import CODES, PASSES
+
+    def reported_by(code) -> str:
+        return ", ".join(f"{p} (`{PASSES[p]}`)" for p in code.passes)
 
     out = ["# Checks", "",
            "Every problem kfyaml reports has a code. Each section shows the check's input and its exact output,",
            "taken from the test fixtures (`tests/fixtures/err/`), so this page cannot drift from what the",
-           "compiler says. Regenerate it with `python tests/update_checks_doc.py`.", "",
-           "| code | name | severity |", "| --- | --- | --- |"]
-    out += [f"| [{c.code}](#{c.code.lower()}-{c.title}) | {c.title} | {c.severity.value} |" for c in CODES.values()]
+           "compiler says. Regenerate it with `python tools/update_checks_doc.py`.", "",
+           "A warning can be silenced where it is reported with a comment, `# kfyaml: ignore[KY404]`, on its",
+           "line or the line above, or for a whole project in the configuration (see",
+           "[language.md](language.md#silencing-warnings)). Errors cannot be silenced.", "",
+           "| code | name | severity | reported by |", "| --- | --- | --- | --- |"]
+    out += [f"| [{c.id}](#{c.id.lower()}-{c.title}) | {c.title} | {c.severity.value} | {', '.join(c.passes)} |"
+            for c in CODES.values()]
     for code in CODES.values():
-        out += ["", f"## {code.code} {code.title}", "", code.description, ""]
-        fixtures = sorted(ERR.glob(f"{code.code}_*.yaml"))
+        out += ["", f"## {code.id} {code.title}", "", code.description, "", f"Reported by: {reported_by(code)}.", ""]
+        fixtures = sorted(ERR.glob(f"{code.id}_*.yaml"))
         if not fixtures:
             out += ["This check needs an input that cannot live in a fixture file (a generated 20 MB file, a "
-                    "missing file, or a compiler bug); `tests/test_hostile_inputs.py` covers it."]
+                    "missing file, a configuration file, or a compiler bug); its own test covers it."]
         for fixture in fixtures:
             raw = fixture.read_bytes()
             try:

@@ -1,0 +1,91 @@
+"""One step's task: its inputs from `with:`, its component, caching, retries, `finally:`.
+
+Each `with:` value becomes a task input: a constant, a binding to where the
+value comes from (see `channels`), the pipeline's final status, or text with
+values in it (each value a channel input, the text a constant holding their
+placeholders, resolved by the backend when the task starts).
+"""
+
+from __future__ import annotations
+
+from kfyaml.ir import values as ir_values
+from kfyaml.ir.placeholders import input_parameter
+
+from ..model import Literal, Ref, Step, Template
+from . import components, conditions, loops
+from .channels import add_input, channel, connect, source_of, wait
+from .constants import const_expr, constant
+from .imports import import_dag
+from .state import Lowering, Scope, task_name
+
+
+def lower_step(lw: Lowering, step: Step) -> None:
+    if step.kind == "branches":
+        conditions.lower_branches(lw, step, lower_step)
+        return
+    scope, name = lw.leaf[step]
+    if step.loop is not None:
+        loops.lower_loop(lw, step)
+    if step.condition is not None:
+        conditions.lower_condition(lw, step)
+    if step.kind == "group":
+        for child in step.children:
+            lower_step(lw, child)
+        return
+    task = scope.tasks[name]
+    component = step.component
+    if component.dag is not None:
+        task["componentRef"] = {"name": import_dag(lw, component, task_name(step.id))}
+    status_inputs = set()
+    for input_name, value in sorted(step.args.items()):
+        if _bind_input(lw, scope, task, step, input_name, value):
+            status_inputs.add(input_name)
+    if component.dag is not None:
+        return  # a nested DAG: its own steps carry their settings
+    runtime = components.runtime_values(lw, step, task, scope)
+    task["componentRef"] = {"name": components.component_for(lw, step, status_inputs, scope, runtime)}
+    task["cachingOptions"] = ({"enableCache": True} if step.cache else {})
+    if step.cache and step.cache_key:
+        task["cachingOptions"]["cacheKey"] = step.cache_key
+    if step.retry is not None and step.retry.max > 0:  # max: 0 turns inherited retries off
+        r = step.retry
+        task["retryPolicy"] = {"maxRetryCount": r.max, "backoffDuration": ir_values.duration(r.backoff_s),
+                               "backoffFactor": r.factor, "backoffMaxDuration": ir_values.duration(r.max_backoff_s)}
+    if step.in_finally:
+        task["triggerPolicy"] = {"strategy": "ALL_UPSTREAM_TASKS_COMPLETED"}
+        wait(task, lw.exit_scope.task)
+
+
+def _bind_input(lw: Lowering, scope: Scope, task: dict, step: Step, input_name: str, value) -> bool:
+    """Set one `with:` input on the task; True when it is the pipeline's final status."""
+    port = step.component.inputs[input_name]
+    if isinstance(value, Literal):
+        add_input(task, input_name, {"runtimeValue": {"constant": constant(value.value, port.type)}}, False)
+        return False
+    whole = value.whole
+    if isinstance(whole, Ref):
+        info = lw.refs.info(whole)
+        if info is not None and info.kind == "status":
+            add_input(task, input_name, {"taskFinalStatus": {"producerTask": lw.exit_scope.task}}, False)
+            return True
+        connect(lw, scope, task, source_of(lw, whole), input_name, port.type.is_artifact)
+        return False
+    if whole is not None:
+        add_input(task, input_name, {"runtimeValue": {"constant": const_expr(whole)}}, False)
+        return False
+    add_input(task, input_name, {"runtimeValue": {"constant": _text(lw, scope, task, value)}}, False)
+    return False
+
+
+def _text(lw: Lowering, scope: Scope, task: dict, value: Template) -> str:
+    """Text with values in it: each value a task input, the text its placeholders."""
+    text = []
+    for part in value.parts:
+        if isinstance(part, str):
+            text.append(part)
+        elif isinstance(part, Ref):
+            src = source_of(lw, part)
+            text.append(input_parameter(connect(lw, scope, task, src, channel(lw, src), False)))
+        else:
+            text.append(ir_values.text(const_expr(part)))
+    return "".join(text)

@@ -1,0 +1,94 @@
+"""A task's inputs from its bindings, and a DAG's outputs from its tasks' results.
+
+Everything a KFP backend resolves before a task starts: constants, the
+enclosing DAG's inputs, sibling tasks' outputs, a final status, a field
+selected from a struct, and placeholders inside constants
+(`"gs://{{$.inputs.parameters['bucket']}}/x"`). After a DAG ends, its
+outputs are picked from the tasks that ran (a OneOf takes the branch that
+ran).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from kfyaml.ir.placeholders import INPUT_PARAMETER
+from kfyaml.ir.values import selected_field, text
+
+from .records import DONE_OK, Result, RunError
+
+
+def task_inputs(task: dict, inputs: dict, results: dict[str, Result], run_name: str) -> dict:
+    params, artifacts = {}, {}
+    for name, binding in task.get("inputs", {}).get("parameters", {}).items():
+        params[name] = value(binding, inputs, results, run_name)
+    for name, binding in task.get("inputs", {}).get("artifacts", {}).items():
+        artifacts[name] = _artifacts(binding, inputs, results)
+    for name, item in params.items():
+        if isinstance(item, str) and "{{$.inputs.parameters[" in item:
+            params[name] = INPUT_PARAMETER.sub(lambda m: text(params[m.group(1)]), item)
+    return {"parameters": params, "artifacts": artifacts}
+
+
+def value(binding: dict, inputs: dict, results: dict[str, Result], run_name: str) -> Any:
+    if "runtimeValue" in binding:
+        found = copy.deepcopy(binding["runtimeValue"].get("constant"))
+    elif "componentInputParameter" in binding:
+        name = binding["componentInputParameter"]
+        if name not in inputs["parameters"]:
+            raise RunError(f"no value for {name!r}")
+        found = inputs["parameters"][name]
+    elif "taskOutputParameter" in binding:
+        ref = binding["taskOutputParameter"]
+        found = _output(results, ref["producerTask"], "parameters", ref["outputParameterKey"])
+    elif "taskFinalStatus" in binding:
+        producer = binding["taskFinalStatus"]["producerTask"]
+        state = results[producer].state
+        found = {"state": "SUCCEEDED" if state in DONE_OK else "FAILED", "pipelineJobResourceName": run_name,
+                 "pipelineTaskName": producer,
+                 "error": {"code": 0 if state in DONE_OK else 1, "message": results[producer].error or ""}}
+    else:
+        raise RunError(f"unsupported input binding {binding}")
+    selector = binding.get("parameterExpressionSelector")
+    if selector:
+        field = selected_field(selector)
+        if field is None:
+            raise RunError(f"unsupported parameterExpressionSelector {selector}")
+        found = (json.loads(found) if isinstance(found, str) else found)[field]
+    return found
+
+
+def _artifacts(binding: dict, inputs: dict, results: dict[str, Result]) -> list[dict]:
+    if "componentInputArtifact" in binding:
+        return inputs["artifacts"][binding["componentInputArtifact"]]
+    ref = binding["taskOutputArtifact"]
+    return _output(results, ref["producerTask"], "artifacts", ref["outputArtifactKey"])
+
+
+def _output(results: dict[str, Result], producer: str, kind: str, key: str):
+    result = results.get(producer)
+    if result is None or key not in result.outputs[kind]:
+        raise RunError(f"{producer!r} produced no {key!r}")
+    return result.outputs[kind][key]
+
+
+def dag_outputs(component: dict, results: dict[str, Result]) -> dict:
+    outputs = {"parameters": {}, "artifacts": {}}
+    specs = component["dag"].get("outputs", {})
+    for key, spec in specs.get("parameters", {}).items():
+        selectors = ([spec["valueFromParameter"]] if "valueFromParameter" in spec
+                     else spec.get("valueFromOneof", {}).get("parameterSelectors", []))
+        for s in selectors:  # a OneOf takes the branch that ran
+            result = results.get(s["producerSubtask"])
+            if result is not None and result.state in DONE_OK and s["outputParameterKey"] in result.outputs["parameters"]:
+                outputs["parameters"][key] = result.outputs["parameters"][s["outputParameterKey"]]
+                break
+    for key, spec in specs.get("artifacts", {}).items():
+        for s in spec.get("artifactSelectors", []):
+            result = results.get(s["producerSubtask"])
+            if result is not None and result.state in DONE_OK and s["outputArtifactKey"] in result.outputs["artifacts"]:
+                outputs["artifacts"][key] = result.outputs["artifacts"][s["outputArtifactKey"]]
+                break
+    return outputs

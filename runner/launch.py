@@ -1,0 +1,121 @@
+"""One attempt of a container step: its command resolved, its environment, the process, its outputs.
+
+A KFP Python step's install prelude is run once per requirement set into a
+venv (`environments`) and skipped afterwards; an inline container step runs
+as a host command (the image is not used: said once per run). The process
+waits for a worker slot, and a GPU slot when it asks for GPUs; it counts as
+running from when it has them, not while queued.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from kfyaml.ir.prelude import install_script
+
+from . import environments, placeholders
+
+
+@dataclasses.dataclass(frozen=True)
+class Launch:
+    """What one attempt runs, and where its inputs and outputs live."""
+
+    container: dict
+    output_defs: dict      # the component's outputDefinitions
+    params: dict           # input name -> value
+    artifacts: dict        # input name -> [artifact]
+    out_params: dict       # output name -> the file the step writes it to
+    out_artifacts: dict    # output name -> artifact (its metadata is filled in after the run)
+    out_dir: Path
+
+
+@dataclasses.dataclass(frozen=True)
+class Attempt:
+    code: int
+    outputs: dict
+    error: str | None = None
+    finished: float = 0.0  # when the process ended, taken while it still held its slots
+
+    @property
+    def ok(self) -> bool:
+        return self.code == 0 and self.error is None
+
+
+@dataclasses.dataclass
+class Slots:
+    """What steps share on this machine: worker slots and GPUs."""
+
+    workers: threading.BoundedSemaphore
+    gpus: int
+    gpu_slots: threading.BoundedSemaphore
+    note_once: Callable[[str, str], None]
+
+
+def run(launch: Launch, slots: Slots, log: TextIO, on_start: Callable[[], None]) -> Attempt:
+    if launch.out_dir.exists():
+        shutil.rmtree(launch.out_dir)
+    (launch.out_dir / "parameters").mkdir(parents=True)
+    work = launch.out_dir / "work"
+    work.mkdir()
+    output_file = str(launch.out_dir / "executor_output.json")
+    io = {"parameters": launch.params, "artifacts": launch.artifacts, "output_parameters": launch.out_params,
+          "output_artifacts": launch.out_artifacts,
+          "executor_input": placeholders.executor_input(launch.params, launch.artifacts, launch.out_params,
+                                                        launch.out_artifacts, output_file)}
+    container = launch.container
+    command = placeholders.resolve_command(container.get("command", []) + container.get("args", []), io)
+    script = install_script(command)
+    if script is not None:
+        venv = environments.environment(script, log.write)
+        command[2] = 'exec "$0" "$@"'  # installed already: straight to the function
+    else:
+        slots.note_once("image", f"inline container steps run as commands on this machine; their images "
+                                 f"({container.get('image')}, ...) are not used")
+        venv = environments.host_environment(log.write)
+    env = environments.activated(venv)
+    env.update({e["name"]: e.get("value", "") for e in container.get("env", [])})
+    needs_gpu = int(container.get("resources", {}).get("accelerator", {}).get("resourceCount", 0) or 0) > 0
+    if needs_gpu and slots.gpus == 0:
+        slots.note_once("gpu", "no GPU on this machine: steps that ask for GPUs run on the CPU, one at a time")
+    with slots.workers:
+        if needs_gpu:
+            slots.gpu_slots.acquire()
+        try:
+            on_start()
+            log.flush()
+            code = subprocess.run(command, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL, check=False).returncode
+            finished = time.time()
+        finally:
+            if needs_gpu:
+                slots.gpu_slots.release()
+    if code != 0:
+        return Attempt(code, {}, finished=finished)
+    return dataclasses.replace(_outputs(launch, output_file), finished=finished)
+
+
+def _outputs(launch: Launch, output_file: str) -> Attempt:
+    """The step's outputs: from its executor output (Python steps) or the files it wrote."""
+    try:
+        produced = placeholders.read_executor_output(output_file)
+    except ValueError as exc:
+        return Attempt(0, {}, f"its executor output is not JSON: {exc}")
+    outputs = dict(produced.get("parameterValues", {}))
+    for name, spec in launch.output_defs.get("parameters", {}).items():
+        if name in outputs:
+            continue
+        try:
+            outputs[name] = placeholders.read_parameter(launch.out_params[name], spec["parameterType"])
+        except (OSError, ValueError) as exc:
+            return Attempt(0, {}, f"output {name!r}: {exc}")
+    for name, listing in produced.get("artifacts", {}).items():
+        if name in launch.out_artifacts and listing.get("artifacts"):
+            launch.out_artifacts[name]["metadata"] = listing["artifacts"][0].get("metadata", {})
+    return Attempt(0, outputs)

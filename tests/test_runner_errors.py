@@ -1,0 +1,104 @@
+"""`kfyaml run` when things go wrong that are not the step's fault: a kfyaml bug, a cache that cannot be written."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import run_cli
+
+from kfyaml.compiler import cli
+from kfyaml.runner import cache as cache_module
+from kfyaml.runner import engine
+
+PIPELINE = """
+name: two
+params:
+  n: {type: int, default: 1}
+steps:
+  first:
+    image: alpine
+    command: [sh, -c, 'echo "$0" > "$1"', "${{ inputs.n }}", "${{ outputs.out }}"]
+    inputs: {n: int}
+    outputs: {out: int}
+    with: {n: "${{ params.n }}"}
+  second:
+    image: alpine
+    command: [sh, -c, 'echo "$0"', "${{ inputs.v }}"]
+    inputs: {v: int}
+    with: {v: "${{ steps.first.outputs.out }}"}
+"""
+
+
+@pytest.fixture
+def pipeline(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(PIPELINE)
+    return path
+
+
+def _run(path, capsys, *args):
+    code = cli.main(["run", str(path), "--workdir", str(path.parent / "work"), "--json", *args])
+    out, err = capsys.readouterr()
+    return code, json.loads(out), err
+
+
+def test_a_bug_in_the_engine_is_an_internal_error_not_a_step_failure(pipeline, capsys, monkeypatch):
+    real = engine.launch.run
+
+    def broken(step, slots, log, on_start):
+        if "second" in str(step.out_dir):
+            raise ZeroDivisionError("division by zero")
+        return real(step, slots, log, on_start)
+
+    monkeypatch.setattr(engine.launch, "run", broken)
+    code, result, err = _run(pipeline, capsys)
+    assert code == 1
+    assert result["steps"]["first"]["state"] == "succeeded"
+    assert result["steps"]["second"]["state"] == "failed"
+    assert result["steps"]["second"]["error"] == "internal error in kfyaml run (ZeroDivisionError: division by zero)"
+    run_dir = result["run_dir"]
+    assert (f"kfyaml run: internal error (second: ZeroDivisionError: division by zero); the traceback is in "
+            f"{run_dir}/internal-error.txt. Please report it to the kfyaml maintainers [KY900]") in err
+    assert "ZeroDivisionError" in open(f"{run_dir}/internal-error.txt").read()
+
+
+def test_a_cache_that_cannot_be_written_leaves_steps_succeeded(pipeline, capsys, monkeypatch):
+    def full(self, key, parameters, artifacts):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cache_module.Cache, "store", full)
+    code, result, err = _run(pipeline, capsys)
+    assert code == 0
+    assert {p: s["state"] for p, s in result["steps"].items()} == {"first": "succeeded", "second": "succeeded"}
+    cache_dir = pipeline.parent / "work" / "cache"
+    assert err.count(f"note: the cache in {cache_dir} could not be written (No space left on device); "
+                     "results are not cached") == 1
+    log = open(result["steps"]["first"]["log"]).read()
+    assert "the result was not cached: [Errno 28] No space left on device" in log
+
+
+def test_a_step_that_fails_after_a_retry_succeeds_has_no_error(pipeline, capsys, tmp_path):
+    flaky = tmp_path / "flaky.yaml"
+    flaky.write_text(f"""
+name: flaky
+steps:
+  once:
+    image: alpine
+    command: [sh, -c, 'test -e {tmp_path}/mark || {{ touch {tmp_path}/mark; exit 3; }}']
+    retry: {{max: 1}}
+""")
+    code, result, _ = _run(flaky, capsys)
+    assert code == 0
+    assert (result["steps"]["once"]["state"], result["steps"]["once"]["attempts"], result["steps"]["once"]["error"]) \
+        == ("succeeded", 2, None)
+
+
+def test_run_and_submit_refuse_a_param_the_same_way(pipeline):
+    run = run_cli("run", str(pipeline), "--param", "n=ten", "--workdir", str(pipeline.parent / "w"))
+    submit = run_cli("submit", str(pipeline), "--host", "http://127.0.0.1:9", "--param", "n=ten")
+    assert (run.returncode, run.stderr) == (2, "kfyaml run: --param n=ten: n must be an int\n")
+    assert (submit.returncode, submit.stderr) == (2, "kfyaml submit: --param n=ten: n must be an int\n")
+    unknown = run_cli("submit", str(pipeline), "--host", "http://127.0.0.1:9", "--param", "m=1")
+    assert unknown.stderr == "kfyaml submit: the pipeline has no param m; its params are: n\n"

@@ -1,0 +1,1 @@
+"""Scripts that regenerate committed files (golden IR, docs/checks.md, the stdlib catalog)."""
