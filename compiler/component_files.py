@@ -21,6 +21,7 @@ import os
 import re
 from typing import Any
 
+from kfyaml.ir import placeholders as ph
 from kfyaml.ir.types import ARTIFACT_TYPE, STRING, VALUE_TYPE
 
 from .codes import BAD_USES, YAML_SYNTAX
@@ -190,15 +191,15 @@ def _v1_value(node: Any, ports: dict) -> Any:
         if port is None:
             raise FileError(f'the placeholder {{{kind}: {arg}}} names no input "{arg}"')
         if kind == "inputValue" and not port.type.is_artifact:
-            return "{{$.inputs.parameters['%s']}}" % arg
-        return "{{$.inputs.artifacts['%s'].%s}}" % (arg, "uri" if kind == "inputUri" else "path")
+            return ph.input_parameter(arg)
+        return ph.input_artifact(arg, "uri" if kind == "inputUri" else "path")
     if kind in ("outputPath", "outputUri"):
         port = ports.get(("out", arg))
         if port is None:
             raise FileError(f'the placeholder {{{kind}: {arg}}} names no output "{arg}"')
         if not port.type.is_artifact:
-            return "{{$.outputs.parameters['%s'].output_file}}" % arg
-        return "{{$.outputs.artifacts['%s'].%s}}" % (arg, "uri" if kind == "outputUri" else "path")
+            return ph.output_parameter_file(arg)
+        return ph.output_artifact(arg, "uri" if kind == "outputUri" else "path")
     if kind == "concat":
         return {"Concat": [_v1_value(v, ports) for v in arg]}
     if kind == "if":

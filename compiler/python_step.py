@@ -16,6 +16,9 @@ import ast
 import dataclasses
 import textwrap
 
+from kfyaml.ir.placeholders import EXECUTOR_INPUT
+from kfyaml.ir.prelude import INSTALL_MARK
+
 from .model import Port, Type
 
 KFP_VERSION = "2.17.3"  # the kfp the step's container installs to run its executor
@@ -30,7 +33,7 @@ if ! [ -x "$(command -v pip)" ]; then
     python3 -m ensurepip || python3 -m ensurepip --user || apt-get install python3-pip
 fi
 
-PIP_DISABLE_PIP_VERSION_CHECK=1 {commands} && "$0" "$@"
+{mark} {commands} && "$0" "$@"
 '''
 _RUN = ('program_path=$(mktemp -d)\n\nprintf "%s" "$0" > "$program_path/ephemeral_component.py"\n'
         '_KFP_RUNTIME=true python3 -m kfp.dsl.executor_main                         --component_module_path'
@@ -186,9 +189,9 @@ def executor(fn: PythonFunction, image: str, packages: list[str]) -> dict:
     return {"container": {
         "image": image,
         # KFP joins " && " to its neighbours with spaces: `'pandas'  &&  python3 ...`.
-        "command": ["sh", "-c", _INSTALL.format(commands=" ".join(c if c != "&&" else " && " for c in commands)),
+        "command": ["sh", "-c", _INSTALL.format(mark=INSTALL_MARK, commands=" ".join(c if c != "&&" else " && " for c in commands)),
                     "sh", "-ec", _RUN, fn.source],
-        "args": ["--executor_input", "{{$}}", "--function_to_execute", fn.name],
+        "args": ["--executor_input", EXECUTOR_INPUT, "--function_to_execute", fn.name],
     }}
 
 

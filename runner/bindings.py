@@ -27,7 +27,7 @@ def task_inputs(task: dict, inputs: dict, results: dict[str, Result], run_name: 
     for name, binding in task.get("inputs", {}).get("artifacts", {}).items():
         artifacts[name] = _artifacts(binding, inputs, results)
     for name, item in params.items():
-        if isinstance(item, str) and "{{$.inputs.parameters[" in item:
+        if isinstance(item, str) and INPUT_PARAMETER.search(item):
             params[name] = INPUT_PARAMETER.sub(lambda m: text(params[m.group(1)]), item)
     return {"parameters": params, "artifacts": artifacts}
 
