@@ -14,7 +14,7 @@ if str(ROOT) not in sys.path:  # for `tools.*` (the regeneration scripts the tes
 FIXTURES = ROOT / "tests" / "fixtures"
 EXAMPLES = ROOT / "examples"
 GOLDEN = ROOT / "tests" / "golden"
-SHARED = ROOT.parent / "shared"
+DATA = ROOT / "tests" / "data"
 
 
 def run_cli(*args: str, cwd: Path | None = None, input: bytes | None = None) -> subprocess.CompletedProcess:

@@ -9,6 +9,7 @@ import sys
 from importlib import resources
 
 import jsonschema
+import pytest
 from conftest import FIXTURES, ROOT, run_cli
 
 ERR = FIXTURES / "err"
@@ -62,6 +63,7 @@ def test_sarif_for_a_clean_file_has_no_results():
     assert log["runs"][0]["results"] == []
 
 
+@pytest.mark.slow
 def test_pre_commit_hook_in_a_repository(tmp_path):
     """The hook, as a user's .pre-commit-config.yaml would pull it from this repository."""
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()

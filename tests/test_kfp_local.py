@@ -8,6 +8,8 @@ from conftest import EXAMPLES
 
 from kfyaml.compiler import api
 
+pytestmark = pytest.mark.slow  # end to end: runs pipelines, trains models or builds environments
+
 
 def _expected(values: list, threshold: float) -> dict:
     """What the example computes, written out independently of it."""

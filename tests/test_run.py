@@ -12,6 +12,8 @@ from conftest import EXAMPLES
 from support.run_helpers import kfyaml_run, states
 from support.stdlib_helpers import write_dataset
 
+pytestmark = pytest.mark.slow  # end to end: runs pipelines, trains models or builds environments
+
 
 @pytest.fixture(scope="module")
 def venvs(tmp_path_factory):

@@ -11,6 +11,8 @@ from kfyaml.compiler import cli
 from kfyaml.runner import cache as cache_module
 from kfyaml.runner import engine
 
+pytestmark = pytest.mark.slow  # end to end: runs pipelines, trains models or builds environments
+
 PIPELINE = """
 name: two
 params:

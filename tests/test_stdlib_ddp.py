@@ -15,6 +15,8 @@ from support.stdlib_helpers import artifact, write_dataset
 
 from kfyaml.stdlib_steps.train_torch_ddp import train_torch_ddp
 
+pytestmark = pytest.mark.slow  # end to end: runs pipelines, trains models or builds environments
+
 
 def _run(tmp_path, name, monkeypatch, epochs=3, **env):
     debug = tmp_path / f"debug-{name}"

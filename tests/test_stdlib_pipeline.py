@@ -12,6 +12,8 @@ from support.stdlib_helpers import write_dataset
 
 from kfyaml.compiler import api
 
+pytestmark = pytest.mark.slow  # end to end: runs pipelines, trains models or builds environments
+
 
 def _expected(source) -> dict:
     """The same split and models, straight from scikit-learn."""

@@ -1,4 +1,4 @@
-"""Validate manifests against the real CRDs in ../shared/crds/.
+"""Validate manifests against the real CRDs in tests/data/crds/ (their sources: the README there).
 
 A CRD's openAPIV3Schema is JSON Schema plus `x-kubernetes-*` keywords. The
 API server silently prunes fields a structural schema does not declare; here
@@ -12,7 +12,7 @@ import functools
 
 import jsonschema
 import yaml
-from conftest import SHARED
+from conftest import DATA
 
 
 def _strict(node):
@@ -29,7 +29,7 @@ def _strict(node):
 
 @functools.cache
 def validator(crd_file: str, version: str) -> jsonschema.Draft7Validator:
-    crd = yaml.safe_load((SHARED / "crds" / crd_file).read_text())
+    crd = yaml.load((DATA / "crds" / crd_file).read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     schema = next(v for v in crd["spec"]["versions"] if v["name"] == version)["schema"]["openAPIV3Schema"]
     return jsonschema.Draft7Validator(_strict(schema))
 
