@@ -11,7 +11,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 
 from . import api
 from .codes import INTERNAL_ERROR
@@ -64,6 +63,8 @@ def _print_diagnostics(result: api.Result, stream, shown: set | None = None) -> 
 
 def _write_atomically(path: str, text: str) -> None:
     """Write next to the target and rename, so a failure never leaves half a file."""
+    import tempfile
+
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".kfyaml-", suffix=".tmp", dir=directory)
     try:
@@ -201,6 +202,8 @@ def cmd_submit(args) -> int:
     except RunError as exc:
         print(f"kfyaml submit: {exc}", file=sys.stderr)
         return 2
+    import tempfile
+
     with tempfile.TemporaryDirectory() as tmp:
         package = os.path.join(tmp, os.path.splitext(os.path.basename(args.file))[0] + ".yaml")
         with open(package, "w", encoding="utf-8") as fh:

@@ -63,7 +63,7 @@ _NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
 _HINTS = {
     "did not find expected key": "; check this line's indentation against the lines above",
     "mapping values are not allowed": "; a value holding `: ` must be quoted, or the indentation is off",
-    "found character that cannot start any token": "; quote the value (tabs and `@`, `` ` `` cannot start a plain value)",
+    "found character that cannot start any token": "; quote the value (`@` and `` ` `` cannot start a plain value)",
     "could not find expected ':'": "; a key needs `: ` after it, or a multi-line value needs quotes",
     "found undefined alias": "; define the anchor (&name) before its alias (*name)",
 }
@@ -202,6 +202,10 @@ class _Composer:
     def _syntax(self, exc: yaml.MarkedYAMLError) -> Diagnostic:
         mark = exc.problem_mark or exc.context_mark
         line, col = _pos(mark) if mark else (1, 1)
+        tab = self._tab_indentation(line, exc)
+        if tab:
+            return make(self.file, tab[0], tab[1], YAML_SYNTAX,
+                        "YAML indentation must use spaces, not tabs; replace the tab with spaces")
         flow = self._unquoted_expression(line, exc)
         if flow:
             return make(self.file, flow[0], flow[1], UNQUOTED_EXPRESSION,
@@ -211,6 +215,17 @@ class _Composer:
         context = f" ({exc.context})" if exc.context else ""
         hint = next((h for p, h in _HINTS.items() if p in problem), "")
         return make(self.file, line, col, YAML_SYNTAX, f"{problem}{context}{hint}")
+
+    def _tab_indentation(self, line: int, exc) -> tuple[int, int] | None:
+        """Where a tab in a line's indentation caused the syntax error (the error's line, or its context's)."""
+        candidates = [line] + ([exc.context_mark.line + 1] if exc.context_mark is not None else [])
+        for ln in candidates:
+            if 1 <= ln <= len(self.lines):
+                text = self.lines[ln - 1]
+                indent = text[: len(text) - len(text.lstrip(" \t"))]
+                if "\t" in indent:
+                    return (ln, indent.index("\t") + 1)
+        return None
 
     def _unquoted_expression(self, line: int, exc) -> tuple[int, int] | None:
         """Where an unquoted `${{` inside flow style caused the syntax error."""

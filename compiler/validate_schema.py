@@ -4,21 +4,26 @@ The schema is the one editors use, so anything it rejects is already
 underlined in the user's editor; this pass gives the same verdict with a
 file:line:col, one message per real problem (anyOf failures reduced to their
 best match) and a "did you mean" for misspelt keys.
+
+Most files are valid, so the verdict comes first from `schema_check`, code
+generated from the schema at build time; `jsonschema` (about a quarter of
+the start-up of `kfyaml lint`) is imported only to word the errors of a
+file that fails.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-
-import jsonschema
-from jsonschema.exceptions import ValidationError, best_match
-
-from kfyaml.schemas import pipeline_schema
+from typing import TYPE_CHECKING
 
 from .codes import BAD_DURATION, SCHEMA, UNKNOWN_KEY
 from .diagnostics import Diagnostic, make, suggest
 from .load import Document
+
+if TYPE_CHECKING:
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
 
 _TYPE_NAMES = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "true or false",
                "object": "a mapping", "array": "a list", "null": "null"}
@@ -26,6 +31,10 @@ _TYPE_NAMES = {"string": "a string", "integer": "an integer", "number": "a numbe
 
 @functools.lru_cache(maxsize=1)
 def _validator() -> jsonschema.Draft202012Validator:
+    import jsonschema
+
+    from kfyaml.schemas import pipeline_schema
+
     schema = pipeline_schema()
     defs = schema["$defs"]
     fast = _inline(schema, defs)
@@ -55,6 +64,10 @@ def _inline(node, defs):
 
 
 def validate(doc: Document) -> list[Diagnostic]:
+    from .schema_check import valid
+
+    if valid(doc.data):
+        return []
     diags: list[Diagnostic] = []
     for error in _validator().iter_errors(doc.data):
         diags.extend(_to_diagnostics(doc, error))
@@ -81,10 +94,9 @@ def _where(path) -> str:
 
 def _to_diagnostics(doc: Document, error: ValidationError) -> list[Diagnostic]:
     if error.validator in ("anyOf", "oneOf") and error.context:
-        types = _all_branch_types(error)
-        if types:
+        want = _alternatives(error)
+        if want:
             line, col = doc.locate(tuple(error.absolute_path))
-            want = " or ".join(_TYPE_NAMES.get(t, t) for t in types)
             return [make(doc.file, line, col, SCHEMA,
                          f"{_where(error.absolute_path)} must be {want}, not {_describe(error.instance)}")]
         error = _deepest(error)
@@ -94,11 +106,17 @@ def _to_diagnostics(doc: Document, error: ValidationError) -> list[Diagnostic]:
         allowed = set(error.schema.get("properties", {}))
         patterns = [re.compile(p) for p in error.schema.get("patternProperties", {})]
         out = []
-        for key in error.instance:
+        keys = list(error.instance)
+        for i, key in enumerate(keys):
             if key not in allowed and not any(p.search(key) for p in patterns):
                 line, col = doc.locate(path + (key,), key=True)
-                hint = suggest(key, allowed) or f"; allowed keys are: {', '.join(sorted(allowed))}"
-                out.append(make(doc.file, line, col, UNKNOWN_KEY, f'unknown key "{key}"{hint}'))
+                above = _open_mapping_above(doc, path, keys[i - 1], error.schema) if i else None
+                if above:
+                    message = f"`{key}` belongs under `{above}:`: check its indentation (it is not a key here)"
+                else:
+                    hint = suggest(key, allowed) or f"; allowed keys are: {', '.join(sorted(allowed))}"
+                    message = f'unknown key "{key}"{hint}'
+                out.append(make(doc.file, line, col, UNKNOWN_KEY, message))
         return out
     if kind == "propertyNames" or "propertyNames" in error.schema_path:
         return [_bad_name(doc, path, error)]
@@ -150,6 +168,42 @@ def _plain(error: ValidationError) -> str:
     return error.message
 
 
+def _open_mapping_above(doc: Document, path: tuple, previous: str, schema: dict) -> str | None:
+    """The key just above, when it opens a block mapping of free names (`with:`, `env:`, `steps:`...).
+
+    A key dedented out of such a mapping lands here as an unknown key; its name is
+    no misspelling, so the message is about indentation.
+    """
+    value = doc.data
+    for part in path + (previous,):
+        value = value[part]
+    if not isinstance(value, dict) or not value:
+        return None
+    sub = schema.get("properties", {}).get(previous, {})
+    ref = sub.get("$ref", "")
+    if ref.startswith("#/$defs/"):
+        sub = _validator().schema["$defs"][ref.rsplit("/", 1)[1]]
+    if sub.get("additionalProperties", True) is False and not sub.get("patternProperties"):
+        return None  # a mapping of fixed keys: a misspelling is likelier
+    opened_at = doc.locate(path + (previous,), key=True)[0]
+    first_entry = doc.locate(path + (previous, next(iter(value))), key=True)[0]
+    return previous if first_entry > opened_at else None
+
+
+def _alternatives(error: ValidationError) -> str | None:
+    """What an anyOf accepts, in words, when the value matched no branch's type or an expression branch."""
+    types = _all_branch_types(error)
+    if types:
+        return " or ".join(_TYPE_NAMES.get(t, t) for t in types)
+    expression = [e for e in error.context if e.validator == "pattern" and not e.relative_path
+                  and r"\$\{\{" in str(e.validator_value)]
+    if not expression or not isinstance(error.instance, str) or "${{" in error.instance:
+        return None
+    others = [e.validator_value for e in error.context if e.validator == "type" and not e.relative_path]
+    names = [_TYPE_NAMES.get(t, t) for value in others for t in (value if isinstance(value, list) else [value])]
+    return " or ".join(names + ['an expression "${{ ... }}"'])
+
+
 def _all_branch_types(error: ValidationError) -> list[str]:
     """The accepted types, when the value's type matched no branch at all."""
     branches = {e.relative_schema_path[0] for e in error.context}
@@ -167,6 +221,8 @@ def _all_branch_types(error: ValidationError) -> list[str]:
 
 def _deepest(error: ValidationError) -> ValidationError:
     """The branch of an anyOf that the value most nearly matched."""
+    from jsonschema.exceptions import best_match
+
     while error.validator in ("anyOf", "oneOf") and error.context:
         # Prefer a branch whose type matched: its error says what is wrong inside.
         wrong_type = {e.relative_schema_path[0] for e in error.context
