@@ -21,6 +21,7 @@ from .config import NONE as NO_CONFIG
 from .config import Config, for_file, shown_beside
 from .diagnostics import Diagnostic, Severity, has_errors, make, sort_unique
 from .load import LoadResult, load_bytes, load_file
+from .model import Pipeline
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +32,7 @@ class Result:
     pipeline_spec: dict | None = None
     platform_spec: dict | None = None
     config: Config = NO_CONFIG
+    pipeline: Pipeline | None = None  # the typed pipeline, when the file got that far
 
     @property
     def ok(self) -> bool:
@@ -74,8 +76,21 @@ def compile_file(path: str, catalog: Catalog | None = None, display: str | None 
     return _run(lambda: load_file(path, display), catalog, lower=True)
 
 
-def compile_bytes(raw: bytes, file: str = "<string>", catalog: Catalog | None = None) -> Result:
-    return _run(lambda: load_bytes(raw, file), catalog, lower=True)
+def compile_bytes(raw: bytes, file: str = "<string>", catalog: Catalog | None = None, lower: bool = True,
+                  folder: str | None = None) -> Result:
+    """Text not read from a file (standard input, an editor's buffer), shown as `file`.
+
+    `uses:` paths and the project's configuration are looked up from `folder`
+    (default: the current one), as if the text were a file there.
+    """
+    def load() -> LoadResult:
+        loaded = load_bytes(raw, file)
+        if loaded.document is None:
+            return loaded
+        where = os.path.join(os.path.abspath(folder or os.getcwd()), os.path.basename(file))
+        return LoadResult(dataclasses.replace(loaded.document, source_path=where), loaded.diagnostics)
+
+    return _run(load, catalog, lower=lower)
 
 
 def _run(load: Callable[[], LoadResult], catalog: Catalog | None, lower: bool) -> Result:
@@ -123,8 +138,8 @@ def _passes(doc, catalog: Catalog, lower: bool, chain: tuple[str, ...] = (), nes
     diags += dependency_graph.diagnostics
     diags = sort_unique(diags)
     if not lower or has_errors(diags):
-        return Result(doc.file, diags, doc.lines)
+        return Result(doc.file, diags, doc.lines, pipeline=pipeline)
     from .lower import lower as lower_pipeline
 
     spec, platform = lower_pipeline(pipeline, refs, dependency_graph.deps, nested=nested)
-    return Result(doc.file, diags, doc.lines, spec, platform)
+    return Result(doc.file, diags, doc.lines, spec, platform, pipeline=pipeline)

@@ -43,7 +43,7 @@ PASSES = {
     "graph": "compiler/checks/graph.py",
     "types": "compiler/checks/types.py",
     "api": "compiler/api.py",
-    "cli": "compiler/cli.py",
+    "cli": "compiler/cli/",
 }
 
 W = Severity.WARNING

@@ -48,14 +48,24 @@ def has_errors(diags: Iterable[Diagnostic]) -> bool:
     return any(d.severity is Severity.ERROR for d in diags)
 
 
-def render(diag: Diagnostic, source_lines: list[str] | None) -> str:
-    """The diagnostic line, then the source line with a caret under the column."""
-    out = diag.format()
+_ANSI = {"bold": "\033[1m", "red": "\033[1;31m", "yellow": "\033[1;33m", "dim": "\033[2m", "green": "\033[32m",
+         "reset": "\033[0m"}
+
+
+def render(diag: Diagnostic, source_lines: list[str] | None, color: bool = False) -> str:
+    """The diagnostic line, then the source line with a caret under the column; ANSI colours if asked."""
+    def paint(text: str, style: str) -> str:
+        return f"{_ANSI[style]}{text}{_ANSI['reset']}" if color else text
+
+    level = paint(diag.severity.value, "red" if diag.severity is Severity.ERROR else "yellow")
+    out = (f"{paint(f'{diag.file}:{diag.line}:{diag.col}:', 'bold')} {level}: {diag.message} "
+           f"{paint(f'[{diag.code}]', 'dim')}")
     if source_lines and 1 <= diag.line <= len(source_lines):
         text = source_lines[diag.line - 1].rstrip("\n")
         if len(text) <= 400:
             caret_pad = "".join("\t" if ch == "\t" else " " for ch in text[: diag.col - 1])
-            out += f"\n  {diag.line} | {text}\n  {' ' * len(str(diag.line))} | {caret_pad}^"
+            gutter = paint("|", "dim")
+            out += f"\n  {diag.line} {gutter} {text}\n  {' ' * len(str(diag.line))} {gutter} {caret_pad}{paint('^', 'green')}"
     return out
 
 

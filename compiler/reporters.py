@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from . import __version__
 from .codes import CODES
 from .diagnostics import Diagnostic
 
 TOOL_URI = "https://github.com/kfyaml/kfyaml"
-VERSION = "0.1.0"
 
 
 def _escape_data(text: str) -> str:
@@ -51,6 +51,6 @@ def sarif(diagnostics: list[Diagnostic]) -> dict:
     return {
         "$schema": "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{"tool": {"driver": {"name": "kfyaml", "version": VERSION, "informationUri": TOOL_URI, "rules": rules}},
+        "runs": [{"tool": {"driver": {"name": "kfyaml", "version": __version__, "informationUri": TOOL_URI, "rules": rules}},
                   "results": results}],
     }

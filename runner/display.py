@@ -1,47 +1,76 @@
 """What `kfyaml run` shows while it runs, and after.
 
-On a terminal, a live rich table of every step's state and duration,
-redrawn as steps start and finish; elsewhere (CI logs, pipes) a line per state
-change. Everything goes to stderr, so `--json` output on stdout stays
-machine-readable. At the end, a summary table and the outputs.
+Steps are named as the pipeline file names them (`train[algorithm=svm]`,
+`candidates[lr]/train`), from pending to done, skipped (with the reason) or
+cancelled. On a terminal a live rich table, drawn by rich's own refresh a
+few times a second (a step never waits for the screen); elsewhere (CI logs,
+pipes) a line per state change. Everything goes to stderr, so `--json`
+output on stdout stays machine-readable. At the end, a summary table fitted
+to the terminal's width, and the outputs.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 
 from .records import Result, StepRecord
 
-_MARK = {"running": "…", "succeeded": "✓", "cached": "⟳", "failed": "✗", "skipped": "-", "upstream_failed": "-"}
-_WORDS = {"running": "running", "succeeded": "done", "cached": "cached", "failed": "FAILED", "skipped": "skipped (condition false)",
-          "upstream_failed": "skipped (an upstream step failed)"}
+_MARK = {"pending": "·", "running": "…", "succeeded": "✓", "cached": "⟳", "failed": "✗", "skipped": "-",
+         "upstream_failed": "-", "cancelled": "⊘"}
+_WORDS = {"pending": "pending", "running": "running", "succeeded": "done", "cached": "cached", "failed": "FAILED",
+          "skipped": "skipped", "upstream_failed": "skipped", "cancelled": "cancelled"}
+_STYLE = {"succeeded": "green", "cached": "cyan", "failed": "bold red", "cancelled": "yellow", "running": "bold"}
+
+
+def words(record: StepRecord) -> str:
+    text = _WORDS.get(record.state, record.state)
+    if record.reason:
+        text += f" ({record.reason})"
+    if record.attempts > 1 and record.state in ("succeeded", "failed"):
+        text += f" after {record.attempts} attempts"
+    return text
+
+
+def _time(record: StepRecord) -> str:
+    return f"{record.seconds:.1f}s" if record.started and record.state not in ("pending",) else ""
+
+
+def _console(stream, color: bool):
+    from rich.console import Console
+
+    return Console(file=stream, no_color=not color, highlight=False, color_system="auto" if color else None)
 
 
 class Progress:
-    def __init__(self, stream=None, live: bool | None = None):
+    def __init__(self, stream=None, live: bool | None = None, color: bool = True, quiet: bool = False):
         self.stream = stream or sys.stderr
+        self.quiet = quiet
         self.lock = threading.Lock()
         self.records: dict[str, StepRecord] = {}
         self.live = None
-        if live if live is not None else getattr(self.stream, "isatty", lambda: False)():
-            from rich.console import Console
+        interactive = live if live is not None else getattr(self.stream, "isatty", lambda: False)()
+        if interactive and not quiet:
             from rich.live import Live
 
-            self.live = Live(self.table(), console=Console(file=self.stream), refresh_per_second=4,
+            self.live = Live(console=_console(self.stream, color), refresh_per_second=4, transient=False,
                              get_renderable=self.table)
             self.live.start()
 
     def table(self):
-        """The live view: each step's state and time so far."""
+        """The live view: every step known so far, its state and time."""
         from rich.table import Table
+        from rich.text import Text
 
-        table = Table(box=None, pad_edge=False)
-        for column in ("", "step", "state", "time"):
-            table.add_column(column)
+        table = Table(box=None, pad_edge=False, show_header=True, expand=False)
+        table.add_column("")
+        table.add_column("step", overflow="fold")
+        table.add_column("state", overflow="fold")
+        table.add_column("time", justify="right", no_wrap=True)
         for record in list(self.records.values()):
-            table.add_row(_MARK.get(record.state, "?"), record.path, _WORDS.get(record.state, record.state),
-                          f"{record.seconds:.1f}s" if record.started else "")
+            table.add_row(_MARK.get(record.state, "?"), Text(record.label), Text(words(record)), _time(record),
+                          style=_STYLE.get(record.state))
         return table
 
     def stop(self) -> None:
@@ -49,42 +78,54 @@ class Progress:
             self.live.stop()
 
     def event(self, record: StepRecord) -> None:
+        """A step changed state. The live view picks it up at its next refresh; a pipe gets a line now."""
         with self.lock:
             self.records[record.path] = record
-            if self.live is not None:
-                self.live.refresh()
+            if self.live is not None or self.quiet or record.state == "pending":
                 return
             timing = f" {record.seconds:.1f}s" if record.state in ("succeeded", "failed", "cached") else ""
-            retry = f" after {record.attempts} attempts" if record.attempts > 1 else ""
-            print(f"{_MARK.get(record.state, '?')} {record.path:<40} {_WORDS.get(record.state, record.state)}{timing}{retry}",
+            print(f"{_MARK.get(record.state, '?')} {record.label:<40} {words(record)}{timing}",
                   file=self.stream, flush=True)
 
     def note(self, text: str) -> None:
         with self.lock:
             if self.live is not None:
-                self.live.console.print(f"note: {text}")
+                self.live.console.print(f"note: {text}", markup=False)
                 return
             print(f"note: {text}", file=self.stream, flush=True)
 
 
-def summary(records: list[StepRecord], result: Result, run_dir, stream=None) -> None:
-    stream = stream or sys.stderr
-    rows = [(r.path, _WORDS.get(r.state, r.state), f"{r.seconds:.1f}s" if r.started else "", r.log or "")
-            for r in records if r.state != "running"]
-    try:
-        from rich.console import Console
-        from rich.table import Table
+def _shown_path(path, base) -> str:
+    """A path relative to `base` when it is inside it."""
+    relative = os.path.relpath(path, base)
+    return relative if not relative.startswith("..") else str(path)
 
-        table = Table(title=f"run {result.state}: {run_dir}")
-        for column in ("step", "state", "time", "log"):
-            table.add_column(column)
-        for row in rows:
-            table.add_row(*row)
-        Console(file=stream, width=160).print(table)
-    except ImportError:
-        print(f"run {result.state}: {run_dir}", file=stream)
-        for row in rows:
-            print("  " + "  ".join(row), file=stream)
+
+def summary(records: list[StepRecord], result: Result, run_dir, stream=None, color: bool = True,
+            quiet: bool = False, console=None) -> None:
+    """The end of a run: each step's state, time and log (relative to the run's folder), then the outputs."""
+    stream = stream or sys.stderr
+    console = console or _console(stream, color)
+    title = f"run {result.state}: {_shown_path(run_dir, os.getcwd())}"
+    if quiet:
+        print(title, file=stream)
+    else:
+        from rich.table import Table
+        from rich.text import Text
+
+        with_logs = console.width >= 100  # on a narrow terminal the failures below still name their logs
+        table = Table(title=Text(title), title_justify="left")
+        table.add_column("step", overflow="fold")
+        table.add_column("state", overflow="fold")
+        table.add_column("time", justify="right", no_wrap=True)
+        if with_logs:
+            table.add_column("log", overflow="fold")
+        for record in records:
+            row = [Text(record.label), Text(words(record)), _time(record)]
+            if with_logs:
+                row.append(Text(_shown_path(record.log, run_dir) if record.log else ""))
+            table.add_row(*row, style=_STYLE.get(record.state))
+        console.print(table)
     failures(records, stream)
     if result.outputs["parameters"] or result.outputs["artifacts"]:
         print("outputs:", file=stream)
@@ -98,7 +139,7 @@ def failures(records: list[StepRecord], stream=None) -> None:
     """Name each failed step and its log, whatever the output format."""
     for record in records:
         if record.state == "failed":
-            print(f"step {record.path} failed: {record.error}; log: {record.log}", file=stream or sys.stderr)
+            print(f"step {record.label} failed: {record.error}; log: {record.log}", file=stream or sys.stderr)
 
 
 def as_json(records: list[StepRecord], result: Result, run_dir) -> dict:
@@ -107,7 +148,7 @@ def as_json(records: list[StepRecord], result: Result, run_dir) -> dict:
         "run_dir": str(run_dir),
         "outputs": {"parameters": result.outputs["parameters"],
                     "artifacts": {n: [a["uri"] for a in arts] for n, arts in result.outputs["artifacts"].items()}},
-        "steps": {r.path: {"name": r.name, "state": r.state, "seconds": round(r.seconds, 3), "attempts": r.attempts,
-                           "log": r.log, "error": r.error, "outputs": r.outputs,
-                           "started": r.started, "finished": r.finished} for r in records},
+        "steps": {r.path: {"step": r.label, "name": r.name, "state": r.state, "reason": r.reason,
+                           "seconds": round(r.seconds, 3), "attempts": r.attempts, "log": r.log, "error": r.error,
+                           "outputs": r.outputs, "started": r.started, "finished": r.finished} for r in records},
     }

@@ -27,13 +27,15 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
-from kfyaml.ir.values import duration_seconds
+from kfyaml.ir.placeholders import INPUT_PARAMETER
+from kfyaml.ir.values import duration_seconds, text
 
 from . import bindings, launch
 from .cache import Cache, cache_key
 from .conditions import Conditions
 from .params import typed
 from .records import FAILED, Result, RunError, StepRecord
+from .tracker import Tracker
 
 __all__ = ["Run", "Result", "RunError", "StepRecord"]
 
@@ -42,7 +44,8 @@ class Run:
     """One run of a pipeline: `params` are bound already (see `params.bind`)."""
 
     def __init__(self, spec: dict, params: dict, workdir: Path, use_cache: bool = True, max_workers: int | None = None,
-                 on_event: Callable[[StepRecord], None] | None = None, note: Callable[[str], None] | None = None):
+                 on_event: Callable[[StepRecord], None] | None = None, note: Callable[[str], None] | None = None,
+                 labels: dict[str, str] | None = None):
         self.spec = spec
         self.components = spec["components"]
         self.executors = spec["deploymentSpec"]["executors"]
@@ -53,7 +56,7 @@ class Run:
         self.use_cache = use_cache
         self.on_event = on_event or (lambda record: None)
         self.note = note or (lambda text: None)
-        self.records: list[StepRecord] = []
+        self.tracker = Tracker(self.components, labels or {}, self.on_event)
         self.lock = threading.Lock()
         self.noted: set[str] = set()
         self.conditions = Conditions()
@@ -66,11 +69,22 @@ class Run:
     def gpus(self) -> int:
         return self.slots.gpus
 
+    @property
+    def records(self) -> list[StepRecord]:
+        return self.tracker.records
+
     def execute(self) -> Result:
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.tracker.pending(self.spec["root"], ())
         state, outputs, _ = self.run_dag(self.spec["root"], {"parameters": self.params, "artifacts": {}}, ())
+        if self.slots.cancelled.is_set():
+            state = "cancelled"
         internal = "; ".join(self.internal_errors) or None
         return Result(state, outputs, internal_error=internal)
+
+    def cancel(self) -> None:
+        """Stop the run: no task starts any more, running steps are terminated (Ctrl-C)."""
+        self.slots.cancel()
 
     # ---- DAGs --------------------------------------------------------------------------
 
@@ -87,8 +101,14 @@ class Run:
                         continue
                     pending.discard(name)
                     always = tasks[name].get("triggerPolicy", {}).get("strategy") == "ALL_UPSTREAM_TASKS_COMPLETED"
-                    if not always and any(results[d].state in FAILED for d in deps):
-                        results[name] = self._skip(path, name, tasks[name], "upstream_failed")
+                    failed_deps = [d for d in deps if results[d].state in FAILED]
+                    if self.slots.cancelled.is_set():
+                        results[name] = self._skip(path, name, tasks[name], "cancelled", None)
+                        continue
+                    if not always and failed_deps:
+                        first = results[failed_deps[0]]
+                        why = f"upstream failed: {first.failed_step or self.tracker.label(path, failed_deps[0])}"
+                        results[name] = self._skip(path, name, tasks[name], "upstream_failed", why)
                         continue
                     futures[pool.submit(self.run_task, name, tasks[name], inputs, results, path)] = name
                 if not futures:
@@ -96,8 +116,12 @@ class Run:
                 done, _ = wait(futures, return_when=FIRST_COMPLETED)
                 for future in done:
                     results[futures.pop(future)] = future.result()
-        failed = any(r.state in FAILED for r in results.values())
+        failed = [r for r in results.values() if r.state in FAILED]
         return ("failed" if failed else "succeeded"), bindings.dag_outputs(component, results), results
+
+    def _dag_result(self, state: str, outputs: dict, results: dict) -> Result:
+        failed = next((r.failed_step for r in results.values() if r.state in FAILED and r.failed_step), None)
+        return Result(state, outputs, failed_step=failed)
 
     def run_task(self, name: str, task: dict, inputs: dict, results: dict, path: tuple) -> Result:
         try:
@@ -116,39 +140,26 @@ class Run:
         values = bindings.task_inputs(task, inputs, results, self.run_dir.name)
         condition = task.get("triggerPolicy", {}).get("condition")
         if condition and not self.conditions.holds(condition, values["parameters"]):
-            return self._skip(path, name, task, "skipped")
+            return self._skip(path, name, task, "skipped", "if: false")
         if "parameterIterator" in task:
             return self._run_loop(name, task, component, values, path)
         if "dag" in component:
-            state, outputs, _ = self.run_dag(component, values, path + (name,))
-            return Result(state, outputs)
+            return self._dag_result(*self.run_dag(component, values, path + (name,)))
         executor = self.executors[component["executorLabel"]]
         if "importer" in executor:
             return self._run_importer(name, task, executor, values, path)
         return self._run_container(name, task, component, executor, values, path)
 
     def _failed(self, path: tuple, name: str, task: dict, error: str) -> Result:
-        where = "/".join(path + (name,))
-        with self.lock:  # the step's own record when it got as far as having one
-            record = next((r for r in reversed(self.records) if r.path == where and r.state in ("pending", "running")),
-                          None)
-        record = record or self._record(path, name, task)
-        record.state, record.error, record.finished = "failed", error, time.time()
-        record.started = record.started or record.finished
-        self.on_event(record)
-        return Result("failed", error=error)
+        record = self.tracker.failed(path, name, task, error)
+        return Result("failed", error=error, failed_step=record.label)
 
-    def _skip(self, path, name, task, state) -> Result:
-        record = self._record(path, name, task)
-        record.state = state
-        self.on_event(record)
+    def _skip(self, path: tuple, name: str, task: dict, state: str, reason: str | None) -> Result:
+        self.tracker.end_unstarted(path, name, task, state, reason)
         return Result(state)
 
     def _record(self, path: tuple, name: str, task: dict) -> StepRecord:
-        with self.lock:
-            record = StepRecord("/".join(path + (name,)), task.get("taskInfo", {}).get("name", name))
-            self.records.append(record)
-            return record
+        return self.tracker.record(path, name, task)
 
     # ---- loops ---------------------------------------------------------------------------
 
@@ -162,8 +173,11 @@ class Run:
 
         def iteration(index_item):
             index, item = index_item
+            here = path + (f"{name}[{index}]",)
+            self.tracker.items["/".join(here)] = item
+            self.tracker.pending(component, here)
             scoped = {"parameters": {**values["parameters"], iterator["itemInput"]: item}, "artifacts": values["artifacts"]}
-            return self.run_dag(component, scoped, path + (f"{name}[{index}]",))
+            return self.run_dag(component, scoped, here)
 
         with ThreadPoolExecutor(max_workers=limit) as pool:
             runs = list(pool.map(iteration, enumerate(sequence)))
@@ -173,7 +187,8 @@ class Run:
         for key in component["dag"].get("outputs", {}).get("artifacts", {}):
             outputs["artifacts"][key] = [a for r in runs for a in r[1]["artifacts"].get(key, [])]
         failed = any(r[0] == "failed" for r in runs)
-        return Result("failed" if failed else "succeeded", outputs)
+        failed_step = next((r.failed_step for run in runs for r in run[2].values() if r.failed_step), None)
+        return Result("failed" if failed else "succeeded", outputs, failed_step=failed_step)
 
     # ---- steps ---------------------------------------------------------------------------
 
@@ -210,7 +225,9 @@ class Run:
         out_params = {n: str(out_dir / "parameters" / n) for n in output_defs.get("parameters", {})}
         out_artifacts = {n: {"name": n, "schema_title": spec["artifactType"]["schemaTitle"], "uri": str(out_dir / n),
                              "metadata": {}} for n, spec in output_defs.get("artifacts", {}).items()}
-        return launch.Launch(container, output_defs, params, artifacts, out_params, out_artifacts, out_dir)
+        image = INPUT_PARAMETER.sub(lambda m: text(values["parameters"].get(m.group(1), m.group(0))),
+                                    container.get("image", ""))
+        return launch.Launch(container, output_defs, params, artifacts, out_params, out_artifacts, out_dir, image)
 
     def _run_container(self, name, task, component, executor, values, path) -> Result:
         record = self._record(path, name, task)
@@ -229,9 +246,12 @@ class Run:
                     log.write(f"cached result {key[:12]}: the step did not run\n")
                     return self._finish(record, Result("cached", {"parameters": hit, "artifacts": _listed(step.out_artifacts)}))
             attempt = self._attempts(task, step, record, log)
+            if self.slots.cancelled.is_set() and not attempt.ok:
+                record.state, record.reason = "cancelled", None
+                return self._finish(record, Result("cancelled"))
             if not attempt.ok:
                 record.state = "failed"
-                return self._finish(record, Result("failed", error=record.error))
+                return self._finish(record, Result("failed", error=record.error, failed_step=record.label))
             if caching:
                 self._store(key, attempt.outputs, step.out_artifacts, log)
             record.state, record.error = "succeeded", None
@@ -260,7 +280,9 @@ class Run:
                 return attempt
             record.error = attempt.error or f"exited with {attempt.code}"
             log.write(f"--- attempt {number} failed: {record.error} ---\n")
-            if number < attempts:
+            if self.slots.cancelled.is_set():
+                break
+            if number < attempts and not self.slots.cancelled.is_set():
                 time.sleep(min(wait_s, max_wait_s))
                 wait_s *= float(policy.get("backoffFactor", 2.0))
         return attempt

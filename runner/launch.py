@@ -34,6 +34,7 @@ class Launch:
     out_params: dict       # output name -> the file the step writes it to
     out_artifacts: dict    # output name -> artifact (its metadata is filled in after the run)
     out_dir: Path
+    image: str = ""        # the container image, any param in it resolved
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,12 +51,21 @@ class Attempt:
 
 @dataclasses.dataclass
 class Slots:
-    """What steps share on this machine: worker slots and GPUs."""
+    """What steps share on this machine: worker slots, GPUs, and the processes running now (to cancel)."""
 
     workers: threading.BoundedSemaphore
     gpus: int
     gpu_slots: threading.BoundedSemaphore
     note_once: Callable[[str, str], None]
+    cancelled: threading.Event = dataclasses.field(default_factory=threading.Event)
+    running: set = dataclasses.field(default_factory=set)
+    lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+        with self.lock:
+            for process in self.running:
+                process.terminate()
 
 
 def run(launch: Launch, slots: Slots, log: TextIO, on_start: Callable[[], None]) -> Attempt:
@@ -77,7 +87,7 @@ def run(launch: Launch, slots: Slots, log: TextIO, on_start: Callable[[], None])
         command[2] = 'exec "$0" "$@"'  # installed already: straight to the function
     else:
         slots.note_once("image", f"inline container steps run as commands on this machine; their images "
-                                 f"({container.get('image')}, ...) are not used")
+                                 f"({launch.image}, ...) are not used")
         venv = environments.host_environment(log.write)
     env = environments.activated(venv)
     env.update({e["name"]: e.get("value", "") for e in container.get("env", [])})
@@ -88,11 +98,18 @@ def run(launch: Launch, slots: Slots, log: TextIO, on_start: Callable[[], None])
         if needs_gpu:
             slots.gpu_slots.acquire()
         try:
-            on_start()
-            log.flush()
-            code = subprocess.run(command, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                  stdin=subprocess.DEVNULL, check=False).returncode
+            with slots.lock:
+                if slots.cancelled.is_set():
+                    return Attempt(-1, {}, "cancelled", time.time())
+                on_start()
+                log.flush()
+                process = subprocess.Popen(command, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                           stdin=subprocess.DEVNULL)
+                slots.running.add(process)
+            code = process.wait()
             finished = time.time()
+            with slots.lock:
+                slots.running.discard(process)
         finally:
             if needs_gpu:
                 slots.gpu_slots.release()

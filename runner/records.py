@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import time
 
-FAILED = ("failed", "upstream_failed")
+FAILED = ("failed", "upstream_failed", "cancelled")
 DONE_OK = ("succeeded", "cached")
 
 
@@ -22,9 +22,11 @@ class RunError(Exception):
 
 @dataclasses.dataclass
 class StepRecord:
-    path: str
-    name: str
-    state: str = "pending"
+    path: str              # the task's place in the IR: "exit-handler-1/for-loop-2[0]/train"
+    name: str              # its taskInfo name
+    label: str = ""        # as the pipeline file names it: "train[algorithm=svm]"
+    state: str = "pending"  # pending, running, succeeded, cached, failed, skipped, upstream_failed, cancelled
+    reason: str | None = None  # why it was skipped: "if: false", "upstream failed: train"
     started: float | None = None
     finished: float | None = None
     log: str | None = None
@@ -42,4 +44,5 @@ class Result:
     state: str
     outputs: dict = dataclasses.field(default_factory=lambda: {"parameters": {}, "artifacts": {}})
     error: str | None = None
+    failed_step: str | None = None  # the label of the (first) step that failed inside it
     internal_error: str | None = None  # a kfyaml bug met during the run (the run goes on without that task)

@@ -23,7 +23,6 @@ PASS_OF = {
     "compiler/checks/graph.py": "graph",
     "compiler/checks/types.py": "types",
     "compiler/api.py": "api",
-    "compiler/cli.py": "cli",
 }
 CONSTANTS = {name for name, value in vars(codes).items() if isinstance(value, codes.Code)}
 
@@ -32,6 +31,8 @@ def _pass(path: Path) -> str | None:
     relative = path.relative_to(ROOT).as_posix()
     if relative.startswith("compiler/resolve/"):
         return "resolve"
+    if relative.startswith("compiler/cli/"):
+        return "cli"
     return PASS_OF.get(relative)
 
 

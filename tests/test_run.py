@@ -195,7 +195,7 @@ def test_failed_step_retries_skips_dependents_and_runs_finally(tmp_path, venvs):
     assert flaky["attempts"] == 3
     assert open(flaky["log"]).read().count("RuntimeError: boom") == 3
     assert result["steps"]["report"]["outputs"] == {"Output": "FAILED"}
-    assert f"step exit-handler-1/flaky failed: exited with 1; log: {flaky['log']}" in stderr
+    assert f"step flaky failed: exited with 1; log: {flaky['log']}" in stderr
 
 
 def test_a_killed_run_completes_from_the_cache(tmp_path, venvs):
@@ -277,8 +277,8 @@ def test_live_view_lists_every_step(tmp_path):
     from kfyaml.runner.records import StepRecord
 
     progress = Progress(stream=io.StringIO(), live=False)
-    progress.records = {"prep": StepRecord("prep", "prep", "succeeded", 1.0, 3.5),
-                        "train": StepRecord("train", "train", "running", 2.0, None)}
+    progress.records = {"prep": StepRecord("prep", "prep", "prep", "succeeded", started=1.0, finished=3.5),
+                        "train": StepRecord("train", "train", "train", "running", started=2.0)}
     out = io.StringIO()
     Console(file=out, width=80).print(progress.table())
     lines = [line.rstrip() for line in out.getvalue().splitlines()]

@@ -7,12 +7,13 @@ and outputs become the root's interface.
 
 from __future__ import annotations
 
+from .. import __version__
 from .channels import child_toward, expose, output_selector, source_of, wait
 from .components import definition
 from .constants import constant
 from .state import Lowering, Scope
 
-SDK_VERSION = "kfyaml-0.1.0"
+SDK_VERSION = f"kfyaml-{__version__}"
 SCHEMA_VERSION = "2.1.0"
 
 

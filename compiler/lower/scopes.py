@@ -9,10 +9,10 @@ condition is evaluated per item). `branches:` become a
 
 from __future__ import annotations
 
+from kfyaml.ir.names import wrapper
+
 from ..model import Step
 from .state import Lowering, Scope, task_name
-
-_PREFIX = {"loop": "for-loop", "condition": "condition", "exit": "exit-handler", "branches": "condition-branches"}
 
 
 def new_scope(lw: Lowering, kind: str, parent: Scope, base: str | None = None) -> Scope:
@@ -20,7 +20,7 @@ def new_scope(lw: Lowering, kind: str, parent: Scope, base: str | None = None) -
     if base is None:
         while True:
             lw.counter += 1
-            base = f"{_PREFIX[kind]}-{lw.counter}"
+            base = wrapper(kind, lw.counter)
             if base not in lw.taken:
                 break
     lw.taken.add(base)

@@ -1,0 +1,5 @@
+"""`python -m kfyaml.compiler.cli`: the same as the `kfyaml` command."""
+
+from . import entry
+
+entry()

@@ -1,0 +1,153 @@
+"""`kfyaml run` and `kfyaml submit`: a compiled pipeline, on this machine or on a KFP server.
+
+What these need beyond the compile path (the runner, rich, kfp) is imported
+here, when the command runs; a missing optional part is named with the
+command that installs it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+
+from .. import api
+from ..codes import INTERNAL_ERROR
+from . import output
+from .check import UsageError
+from .output import Style
+
+EXTRAS = {"kfp": ("kfp", "the KFP SDK")}  # extra -> (module it brings, what it is)
+
+
+def require(extra: str, command: str) -> None:
+    """Say which extra to install when a command needs a package that is not here."""
+    module, what = EXTRAS[extra]
+    try:
+        __import__(module)
+    except ImportError:
+        raise UsageError(f"{command} needs {what} ({module}), which is not installed: "
+                         f"pip install 'kfyaml[{extra}]'") from None
+
+
+def params(pairs: list[str]) -> dict:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--param takes NAME=VALUE, not {pair!r}")
+        out[key] = value
+    return out
+
+
+def _compiled(path: str, style: Style) -> api.Result | None:
+    """Compile for run/submit, printing any diagnostics; None when there are errors."""
+    result = api.compile_file(path)
+    output.diagnostics(result, sys.stderr, style)
+    return result if result.ok else None
+
+
+def cmd_run(args, style: Style) -> int:
+    given = params(args.param)
+    if args.max_workers is not None and args.max_workers < 1:
+        raise UsageError("--max-workers must be at least 1")
+    result = _compiled(args.file, style)
+    if result is None:
+        return 1
+    from kfyaml.runner import display
+    from kfyaml.runner import params as run_params
+    from kfyaml.runner.engine import Run, RunError
+
+    try:
+        bound = run_params.bind(result.pipeline_spec, given)
+    except RunError as exc:
+        print(f"kfyaml run: {exc}", file=sys.stderr)
+        return 2
+    progress = display.Progress(color=style.colored(sys.stderr), quiet=style.quiet)  # once the params are good
+    run = Run(result.pipeline_spec, bound, args.workdir, use_cache=not args.no_cache, max_workers=args.max_workers,
+              on_event=progress.event, note=progress.note, labels=step_labels(result))
+    try:
+        outcome = _until_done(run)
+    finally:
+        progress.stop()
+    if args.json:
+        json.dump(display.as_json(run.records, outcome, run.run_dir), sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+        display.failures(run.records)
+    else:
+        display.summary(run.records, outcome, run.run_dir, color=style.colored(sys.stderr), quiet=style.quiet)
+    if outcome.internal_error:
+        print(f"kfyaml run: internal error ({outcome.internal_error}); the traceback is in "
+              f"{run.run_dir / 'internal-error.txt'}. Please report it to the kfyaml maintainers "
+              f"[{INTERNAL_ERROR.id}]", file=sys.stderr)
+    return {"succeeded": 0, "cancelled": 130}.get(outcome.state, 1)
+
+
+def step_labels(result: api.Result) -> dict[str, str]:
+    """IR task name -> the step id the user wrote (`train_model` runs as task `train-model`)."""
+    from ..lower.state import task_name
+
+    return {task_name(step.id): step.id for step in result.pipeline.all_steps()} if result.pipeline else {}
+
+
+def _until_done(run):
+    """Run in a thread, so that Ctrl-C here cancels the run cleanly: running steps are stopped, the rest
+    marked cancelled, and the summary still printed."""
+    import threading
+
+    outcome: list = []
+    done = threading.Event()  # waited on rather than Thread.join, which Ctrl-C can leave unreliable
+
+    def execute():
+        try:
+            outcome.append(run.execute())
+        except BaseException as exc:  # handed to the main thread, which reports it
+            outcome.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=execute, daemon=True).start()
+    try:
+        while not done.wait(0.2):
+            pass
+    except KeyboardInterrupt:
+        run.cancel()
+        done.wait()
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
+def cmd_submit(args, style: Style) -> int:
+    given = params(args.param)
+    if args.version and not args.pipeline:
+        raise UsageError("--version goes with --pipeline")
+    require("kfp", "kfyaml submit")
+    result = _compiled(args.file, style)
+    if result is None:
+        return 1
+    import tempfile
+
+    from kfyaml.runner import params as run_params
+    from kfyaml.runner.records import RunError
+    from kfyaml.runner.submit import SubmitError, submit
+
+    try:  # only what was given: the server applies the defaults
+        bound = run_params.bind(result.pipeline_spec, given, defaults=False)
+    except RunError as exc:
+        print(f"kfyaml submit: {exc}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as tmp:
+        package = os.path.join(tmp, os.path.splitext(os.path.basename(args.file))[0] + ".yaml")
+        with open(package, "w", encoding="utf-8") as fh:
+            fh.write(result.ir_text())
+        try:
+            return submit(package, args.host, bound, namespace=args.namespace, experiment=args.experiment,
+                          run_name=args.run_name, pipeline=args.pipeline, version=args.version, wait=args.wait,
+                          timeout=args.timeout, token=args.token,
+                          poll_seconds=float(os.environ.get("KFYAML_POLL_SECONDS", "5")),
+                          out=io.StringIO() if style.quiet else sys.stderr)
+        except SubmitError as exc:
+            print(f"kfyaml submit: {exc}", file=sys.stderr)
+            return 1
