@@ -39,7 +39,9 @@ steps:
   c: {image: alpine, command: [echo, c], needs: b}
 """
 PACKAGES = ("compiler", "schemas", "stdlib_steps", "runner", "ir")
-BOOT = "import sys; sys.path.insert(0, sys.argv.pop(1)); from kfyaml.compiler.cli import main; sys.exit(main())"
+# As the `kfyaml` console script runs: `entry()` where the version has it, else `main()`.
+BOOT = ("import sys; sys.path.insert(0, sys.argv.pop(1)); from kfyaml.compiler import cli; "
+        "cli.entry() if hasattr(cli, 'entry') else sys.exit(cli.main())")
 
 
 def package(tree: Path, into: Path) -> Path:

@@ -61,7 +61,7 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                 for data__params_key in data__params_keys:
                     if data__params_key not in []:
                         data__params_value = data__params.get(data__params_key)
-                        validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_param(data__params_value, custom_formats, (name_prefix or 'data') + '.params.{data__params_key}'.format(**locals()))
+                        validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_param(data__params_value, custom_formats, None)
                 data__params_len = len(data__params)
                 if data__params_len != 0:
                     data__params_property_names = True
@@ -85,27 +85,27 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                 if 'cache' in data__defaults_keys:
                     data__defaults_keys.remove('cache')
                     data__defaults__cache = data__defaults['cache']
-                    validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_cache(data__defaults__cache, custom_formats, (name_prefix or 'data') + '.defaults.cache')
+                    validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_cache(data__defaults__cache, custom_formats, None)
                 if 'retry' in data__defaults_keys:
                     data__defaults_keys.remove('retry')
                     data__defaults__retry = data__defaults['retry']
-                    validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_retry(data__defaults__retry, custom_formats, (name_prefix or 'data') + '.defaults.retry')
+                    validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_retry(data__defaults__retry, custom_formats, None)
                 if 'resources' in data__defaults_keys:
                     data__defaults_keys.remove('resources')
                     data__defaults__resources = data__defaults['resources']
-                    validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_resources(data__defaults__resources, custom_formats, (name_prefix or 'data') + '.defaults.resources')
+                    validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_resources(data__defaults__resources, custom_formats, None)
                 if 'env' in data__defaults_keys:
                     data__defaults_keys.remove('env')
                     data__defaults__env = data__defaults['env']
-                    validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_env(data__defaults__env, custom_formats, (name_prefix or 'data') + '.defaults.env')
+                    validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_env(data__defaults__env, custom_formats, None)
                 if 'timeout' in data__defaults_keys:
                     data__defaults_keys.remove('timeout')
                     data__defaults__timeout = data__defaults['timeout']
-                    validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_timeout(data__defaults__timeout, custom_formats, (name_prefix or 'data') + '.defaults.timeout')
+                    validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_timeout(data__defaults__timeout, custom_formats, None)
                 if 'kubernetes' in data__defaults_keys:
                     data__defaults_keys.remove('kubernetes')
                     data__defaults__kubernetes = data__defaults['kubernetes']
-                    validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_kubernetes(data__defaults__kubernetes, custom_formats, (name_prefix or 'data') + '.defaults.kubernetes')
+                    validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_kubernetes(data__defaults__kubernetes, custom_formats, None)
                 if data__defaults_keys:
                     raise Invalid
         if 'components' in data_keys:
@@ -119,7 +119,7 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                 for data__components_key in data__components_keys:
                     if data__components_key not in []:
                         data__components_value = data__components.get(data__components_key)
-                        validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_component(data__components_value, custom_formats, (name_prefix or 'data') + '.components.{data__components_key}'.format(**locals()))
+                        validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_component(data__components_value, custom_formats, None)
                 data__components_len = len(data__components)
                 if data__components_len != 0:
                     data__components_property_names = True
@@ -135,11 +135,11 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
         if 'steps' in data_keys:
             data_keys.remove('steps')
             data__steps = data['steps']
-            validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_steps(data__steps, custom_formats, (name_prefix or 'data') + '.steps')
+            validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_steps(data__steps, custom_formats, None)
         if 'finally' in data_keys:
             data_keys.remove('finally')
             data__finally = data['finally']
-            validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_steps(data__finally, custom_formats, (name_prefix or 'data') + '.finally')
+            validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_steps(data__finally, custom_formats, None)
         if 'outputs' in data_keys:
             data_keys.remove('outputs')
             data__outputs = data['outputs']
@@ -188,7 +188,7 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
         for data_key in data_keys:
             if data_key not in []:
                 data_value = data.get(data_key)
-                validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_step(data_value, custom_formats, (name_prefix or 'data') + '.{data_key}'.format(**locals()))
+                validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_step(data_value, custom_formats, None)
         if data_len != 0:
             data_property_names = True
             for data_key in data:
@@ -259,7 +259,7 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                 for data__inputs_key in data__inputs_keys:
                     if data__inputs_key not in []:
                         data__inputs_value = data__inputs.get(data__inputs_key)
-                        validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_io(data__inputs_value, custom_formats, (name_prefix or 'data') + '.inputs.{data__inputs_key}'.format(**locals()))
+                        validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_io(data__inputs_value, custom_formats, None)
                 data__inputs_len = len(data__inputs)
                 if data__inputs_len != 0:
                     data__inputs_property_names = True
@@ -283,7 +283,7 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                 for data__outputs_key in data__outputs_keys:
                     if data__outputs_key not in []:
                         data__outputs_value = data__outputs.get(data__outputs_key)
-                        validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_io(data__outputs_value, custom_formats, (name_prefix or 'data') + '.outputs.{data__outputs_key}'.format(**locals()))
+                        validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_io(data__outputs_value, custom_formats, None)
                 data__outputs_len = len(data__outputs)
                 if data__outputs_len != 0:
                     data__outputs_property_names = True
@@ -299,7 +299,7 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
         if 'steps' in data_keys:
             data_keys.remove('steps')
             data__steps = data['steps']
-            validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_steps(data__steps, custom_formats, (name_prefix or 'data') + '.steps')
+            validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_steps(data__steps, custom_formats, None)
         if 'with' in data_keys:
             data_keys.remove('with')
             data__with = data['with']
@@ -397,23 +397,23 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
         if 'cache' in data_keys:
             data_keys.remove('cache')
             data__cache = data['cache']
-            validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_cache(data__cache, custom_formats, (name_prefix or 'data') + '.cache')
+            validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_cache(data__cache, custom_formats, None)
         if 'retry' in data_keys:
             data_keys.remove('retry')
             data__retry = data['retry']
-            validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_retry(data__retry, custom_formats, (name_prefix or 'data') + '.retry')
+            validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_retry(data__retry, custom_formats, None)
         if 'resources' in data_keys:
             data_keys.remove('resources')
             data__resources = data['resources']
-            validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_resources(data__resources, custom_formats, (name_prefix or 'data') + '.resources')
+            validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_resources(data__resources, custom_formats, None)
         if 'env' in data_keys:
             data_keys.remove('env')
             data__env = data['env']
-            validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_env(data__env, custom_formats, (name_prefix or 'data') + '.env')
+            validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_env(data__env, custom_formats, None)
         if 'timeout' in data_keys:
             data_keys.remove('timeout')
             data__timeout = data['timeout']
-            validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_timeout(data__timeout, custom_formats, (name_prefix or 'data') + '.timeout')
+            validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_timeout(data__timeout, custom_formats, None)
         if 'display_name' in data_keys:
             data_keys.remove('display_name')
             data__displayname = data['display_name']
@@ -426,7 +426,7 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
         if 'kubernetes' in data_keys:
             data_keys.remove('kubernetes')
             data__kubernetes = data['kubernetes']
-            validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_kubernetes(data__kubernetes, custom_formats, (name_prefix or 'data') + '.kubernetes')
+            validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_kubernetes(data__kubernetes, custom_formats, None)
         if 'branches' in data_keys:
             data_keys.remove('branches')
             data__branches = data['branches']
@@ -438,7 +438,7 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                 if data__branches_len < 1:
                     raise Invalid
                 for data__branches_x, data__branches_item in enumerate(data__branches):
-                    validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_branch(data__branches_item, custom_formats, (name_prefix or 'data') + '.branches[{data__branches_x}]'.format(**locals()))
+                    validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_branch(data__branches_item, custom_formats, None)
         if 'matrix' in data_keys:
             data_keys.remove('matrix')
             data__matrix = data['matrix']
@@ -654,7 +654,7 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
         if 'steps' in data_keys:
             data_keys.remove('steps')
             data__steps = data['steps']
-            validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_steps(data__steps, custom_formats, (name_prefix or 'data') + '.steps')
+            validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_steps(data__steps, custom_formats, None)
         if 'outputs' in data_keys:
             data_keys.remove('outputs')
             data__outputs = data['outputs']
@@ -691,7 +691,7 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
     data_any_of_count5 = 0
     if not data_any_of_count5:
         try:
-            validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_typename(data, custom_formats, (name_prefix or 'data') + '')
+            validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_typename(data, custom_formats, None)
             data_any_of_count5 += 1
         except Invalid:
             pass
@@ -708,7 +708,7 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                 if 'type' in data_keys:
                     data_keys.remove('type')
                     data__type = data['type']
-                    validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_typename(data__type, custom_formats, (name_prefix or 'data') + '.type')
+                    validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_typename(data__type, custom_formats, None)
                 if 'default' in data_keys:
                     data_keys.remove('default')
                     data__default = data['default']
@@ -786,7 +786,7 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                 for data__inputs_key in data__inputs_keys:
                     if data__inputs_key not in []:
                         data__inputs_value = data__inputs.get(data__inputs_key)
-                        validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_io(data__inputs_value, custom_formats, (name_prefix or 'data') + '.inputs.{data__inputs_key}'.format(**locals()))
+                        validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_io(data__inputs_value, custom_formats, None)
                 data__inputs_len = len(data__inputs)
                 if data__inputs_len != 0:
                     data__inputs_property_names = True
@@ -810,7 +810,7 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                 for data__outputs_key in data__outputs_keys:
                     if data__outputs_key not in []:
                         data__outputs_value = data__outputs.get(data__outputs_key)
-                        validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_io(data__outputs_value, custom_formats, (name_prefix or 'data') + '.outputs.{data__outputs_key}'.format(**locals()))
+                        validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_io(data__outputs_value, custom_formats, None)
                 data__outputs_len = len(data__outputs)
                 if data__outputs_len != 0:
                     data__outputs_property_names = True

@@ -45,7 +45,14 @@ def valid(data) -> bool:
 
 
 class _Bare(ast.NodeTransformer):
-    """`raise JsonSchemaValueException(message, value=..., definition=...)` -> `raise Invalid`."""
+    """`raise JsonSchemaValueException(message, value=..., definition=...)` -> `raise Invalid`; and no
+    `name_prefix` (the path for messages, built with `str.format(**locals())` on every call) is passed on."""
+
+    def visit_Call(self, node: ast.Call):
+        self.generic_visit(node)
+        if isinstance(node.func, ast.Name) and node.func.id.startswith("validate_") and len(node.args) == 3:
+            node.args[2] = ast.Constant(None)
+        return node
 
     def visit_Raise(self, node: ast.Raise):
         call = node.exc

@@ -139,6 +139,10 @@ def _dispatch(parser: argparse.ArgumentParser, args) -> int:
         parser.error("-q and -v go one way each; give one")
     from .execute import cmd_run, cmd_submit
 
+    if args.command in ("compile", "lint"):  # short-lived: see api.gc_paused
+        import gc
+
+        gc.disable()
     handler = {"compile": cmd_compile, "lint": cmd_lint, "schema": cmd_schema, "run": cmd_run,
                "submit": cmd_submit}[args.command]
     try:
