@@ -59,18 +59,30 @@ class Progress:
             self.live.start()
 
     def table(self):
-        """The live view: every step known so far, its state and time."""
+        """The live view: the steps that fit the screen (running and failed first), and a count of the rest."""
         from rich.table import Table
         from rich.text import Text
 
+        records = list(self.records.values())
+        room = max(5, (self.live.console.height if self.live is not None else 50) - 3)
+        shown = records
+        if len(records) > room:
+            rank = {"running": 0, "failed": 1, "pending": 3}
+            order = sorted(range(len(records)), key=lambda i: (rank.get(records[i].state, 2), -i))[: room - 1]
+            shown = [records[i] for i in sorted(order)]
         table = Table(box=None, pad_edge=False, show_header=True, expand=False)
         table.add_column("")
         table.add_column("step", overflow="fold")
         table.add_column("state", overflow="fold")
         table.add_column("time", justify="right", no_wrap=True)
-        for record in list(self.records.values()):
+        for record in shown:
             table.add_row(_MARK.get(record.state, "?"), Text(record.label), Text(words(record)), _time(record),
                           style=_STYLE.get(record.state))
+        if len(shown) < len(records):
+            kept = {id(r) for r in shown}
+            hidden = [r.state for r in records if id(r) not in kept]
+            counts = ", ".join(f"{hidden.count(s)} {_WORDS.get(s, s)}" for s in dict.fromkeys(hidden))
+            table.add_row("", Text(f"… and {len(hidden)} more ({counts})"), "", "")
         return table
 
     def stop(self) -> None:

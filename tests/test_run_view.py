@@ -162,3 +162,16 @@ def test_ctrl_c_on_the_command_line_prints_the_summary_and_exits_130(tmp_path, v
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert json.loads(out)["steps"]["sleepy"]["state"] == "cancelled"
+
+
+def test_the_live_view_shows_what_fits_running_and_failed_first():
+    progress = display.Progress(stream=io.StringIO(), live=False)
+    states = ["succeeded"] * 60 + ["failed"] + ["running"] * 2 + ["pending"] * 37
+    progress.records = {str(i): StepRecord(str(i), str(i), f"s{i}", state) for i, state in enumerate(states)}
+    out = io.StringIO()
+    Console(file=out, width=80).print(progress.table())
+    lines = [line.split() for line in out.getvalue().splitlines()[1:]]
+    assert len(lines) == 47  # 50 rows of screen, less the header and margins
+    shown = [cells[1] for cells in lines[:-1]]
+    assert {"s60", "s61", "s62"} <= set(shown)  # the failed and running steps
+    assert lines[-1] == ["…", "and", "54", "more", "(17", "done,", "37", "pending)"]
