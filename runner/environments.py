@@ -45,8 +45,7 @@ def environment(script: str, log) -> Path:
             return root
         log(f"creating the environment {root} (once for this set of packages)\n")
         root.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(root)], check=True,
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        _create(root)
         # The script ends with `"$0" "$@"`: give it `true` to install and stop.
         done = subprocess.run(["sh", "-c", script, "true"], env=activated(root), stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
@@ -55,6 +54,24 @@ def environment(script: str, log) -> Path:
             raise RuntimeError(f"installing the step's packages failed (exit {done.returncode}); see the log")
         stamp.write_text(script)
         return root
+
+
+def _create(root: Path) -> None:
+    """A venv that sees this Python's packages. Copying pip into it is most of the cost of a venv
+    (seconds, once per requirement set): where this Python has pip, the venv uses that pip through
+    `python -m pip` (it installs into the venv, whose prefix it is run from), and `pip`/`pip3` in the
+    venv's bin/ are small scripts that do the same, so a step's own `pip install` stays in the venv."""
+    import importlib.util
+
+    has_pip = importlib.util.find_spec("pip") is not None
+    command = [sys.executable, "-m", "venv", "--system-site-packages", str(root)]
+    subprocess.run(command + (["--without-pip"] if has_pip else []), check=True, stdout=subprocess.PIPE,
+                   stderr=subprocess.STDOUT)
+    if has_pip:
+        for name in ("pip", "pip3", f"pip3.{sys.version_info.minor}"):
+            shim = root / "bin" / name
+            shim.write_text('#!/bin/sh\nexec "$(dirname "$0")/python" -m pip "$@"\n')
+            shim.chmod(0o755)
 
 
 def activated(root: Path, base: dict | None = None) -> dict:

@@ -26,3 +26,4 @@ def run_cli(*args: str, cwd: Path | None = None, input: bytes | None = None) -> 
 @pytest.fixture
 def cli():
     return run_cli
+

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from conftest import run_cli
@@ -104,3 +106,29 @@ def test_run_and_submit_refuse_a_param_the_same_way(pipeline):
     assert (submit.returncode, submit.stderr) == (2, "kfyaml submit: --param n=ten: n must be an int\n")
     unknown = run_cli("submit", str(pipeline), "--host", "http://127.0.0.1:9", "--param", "m=1")
     assert unknown.stderr == "kfyaml submit: the pipeline has no param m; its params are: n\n"
+
+
+def test_a_steps_pip_install_stays_in_its_environment(tmp_path, monkeypatch, capsys):
+    """`pip install` in an inline step's command lands in the step's venv, never in the Python running kfyaml."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    package = tmp_path / "pkg"
+    (package / "kfyaml_probe_pkg").mkdir(parents=True)
+    (package / "kfyaml_probe_pkg" / "__init__.py").write_text("VALUE = 42\n")
+    (package / "pyproject.toml").write_text('[build-system]\nrequires = ["setuptools"]\nbuild-backend = '
+                                            '"setuptools.build_meta"\n[project]\nname = "kfyaml-probe-pkg"\n'
+                                            'version = "1.0"\n')
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(f"""
+name: installs
+steps:
+  install:
+    image: python:3.11
+    command: [sh, -c, 'pip install --quiet --no-index --no-build-isolation {package} && python -c "import kfyaml_probe_pkg, sys; print(sys.prefix)"']
+""")
+    code, result, _ = _run(path, capsys)
+    assert code == 0, result
+    log = open(result["steps"]["install"]["log"]).read()
+    venvs = tmp_path / "xdg" / "kfyaml" / "venvs"
+    assert str(venvs) in log  # sys.prefix of the step's Python: its venv
+    probe = subprocess.run([sys.executable, "-c", "import kfyaml_probe_pkg"], capture_output=True)
+    assert probe.returncode != 0  # not in the Python that runs kfyaml
