@@ -123,15 +123,18 @@ def from_v1(data: dict, key: str) -> Component:
         has_default = "default" in spec or bool(spec.get("optional"))
         default = _v1_default(spec.get("default"), t) if "default" in spec else None
         # KFP 2 keeps no descriptions from v1 files; neither do we, so the IR is the same.
-        inputs[name] = Port(name, t, (), default, has_default and not t.is_artifact)
+        # An optional artifact stays optional (KFP's isOptional), so `if: {cond: {isPresent: ...}}` can work.
+        optional = has_default if not t.is_artifact else bool(spec.get("optional"))
+        inputs[name] = Port(name, t, (), default, optional)
     outputs = {name: Port(name, _v1_type(spec.get("type"), not _is_v1_parameter(spec.get("type"))), ())
                for name, spec in outputs_spec.items()}
     ports = {**{("in", n): p for n, p in inputs.items()}, **{("out", n): p for n, p in outputs.items()}}
     command = tuple(Literal(_v1_arg(a, ports), ()) for a in container.get("command", []))
     args = tuple(Literal(_v1_arg(a, ports), ()) for a in container.get("args", []))
     name = re.sub(r"[^a-z0-9]+", "-", str(data.get("name", "component")).lower()).strip("-") or "component"
+    env = {str(k): str(v) for k, v in (container.get("env") or {}).items()}
     return Component(name=name, inputs=inputs, outputs=outputs, image=container["image"], command=command,
-                     args=args, source=key)
+                     args=args, source=key, env=env)
 
 
 def _is_v1_parameter(type_: Any) -> bool:

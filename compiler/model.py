@@ -147,6 +147,7 @@ class Component:
     source: str | None = None         # the file it came from, so each file is emitted once
     executor: dict | None = None      # a prebuilt executor (standard-library steps)
     settings: dict = dataclasses.field(default_factory=dict)  # default settings the step inherits
+    env: dict = dataclasses.field(default_factory=dict)       # a component file's own env; a step's overrides it
 
 
 @dataclasses.dataclass(frozen=True)

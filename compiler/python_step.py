@@ -136,8 +136,12 @@ def _annotation(node, param: str) -> tuple[str, Type]:
         return "in", Type(_VALUES[name])
     if name == "PipelineTaskFinalStatus":
         return "in", Type("dict")
+    if name in _ARTIFACTS:  # a bare `Dataset` is an input, as KFP reads it
+        return "in", Type(_ARTIFACTS[name])
     if isinstance(node, ast.Subscript):
         outer, inner = _name(node.value), node.slice
+        if outer in ("List", "list") and _name(inner) in _ARTIFACTS:  # `List[Model]`: a list of artifacts
+            return "in", Type("list", Type(_ARTIFACTS[_name(inner)]))
         if outer in ("List", "list", "Dict", "dict"):
             return "in", Type(_VALUES[outer])
         if outer in ("Input", "Output"):

@@ -94,8 +94,9 @@ def component_for(lw: Lowering, step: Step, status_inputs: set[str], scope: Scop
     if outputs:
         spec["outputDefinitions"] = outputs
     container = _container(component, runtime)
-    if step.env:
-        container["env"] = [{"name": k, "value": v} for k, v in step.env.items()]
+    env = {**component.env, **step.env}  # the step's own env overrides a component file's, key by key
+    if env:
+        container["env"] = [{"name": k, "value": v} for k, v in env.items()]
     resources = _resources(step, runtime)
     if resources:
         container["resources"] = resources

@@ -40,6 +40,9 @@ def lower_step(lw: Lowering, step: Step) -> None:
     for input_name, value in sorted(step.args.items()):
         if _bind_input(lw, scope, task, step, input_name, value):
             status_inputs.add(input_name)
+    if step.in_finally:  # also a nested pipeline: it starts when everything else has ended
+        task["triggerPolicy"] = {"strategy": "ALL_UPSTREAM_TASKS_COMPLETED"}
+        wait(task, lw.exit_scope.task)
     if component.dag is not None:
         return  # a nested DAG: its own steps carry their settings
     runtime = components.runtime_values(lw, step, task, scope)
@@ -51,9 +54,6 @@ def lower_step(lw: Lowering, step: Step) -> None:
         r = step.retry
         task["retryPolicy"] = {"maxRetryCount": r.max, "backoffDuration": ir_values.duration(r.backoff_s),
                                "backoffFactor": r.factor, "backoffMaxDuration": ir_values.duration(r.max_backoff_s)}
-    if step.in_finally:
-        task["triggerPolicy"] = {"strategy": "ALL_UPSTREAM_TASKS_COMPLETED"}
-        wait(task, lw.exit_scope.task)
 
 
 def _bind_input(lw: Lowering, scope: Scope, task: dict, step: Step, input_name: str, value) -> bool:

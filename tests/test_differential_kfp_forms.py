@@ -1,0 +1,169 @@
+"""Differential tests for KFP forms kfyaml got wrong: each compiled by kfyaml and by `kfp.compiler`.
+
+- a `finally:` step that runs a nested pipeline waits for the exit handler, as a leaf step does;
+- a v1 component file's own `env` is kept, a step's env overrides it key by key;
+- a v1 component's optional artifact input stays optional (IfPresent works);
+- bare `List[Model]` and `Dataset` annotations on Python steps are artifact inputs.
+"""
+
+
+import textwrap
+
+import yaml
+from kfp import components, dsl
+from support.normalize_ir import normalize
+from test_differential import _compare, _kfp_ir, _module, _named
+
+from kfyaml.compiler import api
+
+V1_ENV = """\
+name: Env probe
+inputs:
+  - {name: data, type: Dataset, optional: true}
+implementation:
+  container:
+    image: alpine
+    command: [sh, -c, 'env']
+    args:
+      - if:
+          cond: {isPresent: data}
+          then: [--data, {inputPath: data}]
+    env:
+      A: "1"
+      B: "2"
+"""
+
+
+def _compiled(path) -> list[dict]:
+    result = api.compile_file(str(path))
+    assert result.ok, [d.format() for d in result.diagnostics]
+    return list(yaml.safe_load_all(result.ir_text()))
+
+
+@dsl.container_component
+def echo(x: str):
+    return dsl.ContainerSpec(image="alpine", command=["echo", x])
+
+
+def test_a_finally_step_that_runs_a_nested_pipeline_waits_for_the_exit_handler(tmp_path):
+    @dsl.pipeline(name="sub")
+    def sub(msg: str = "bye"):
+        _named(echo(x=msg), "say")
+
+    @dsl.pipeline(name="outer")
+    def outer():
+        handler = _named(sub(msg="done"), "goodbye")
+        with dsl.ExitHandler(handler):
+            _named(echo(x="main"), "work")
+
+    (tmp_path / "sub.yaml").write_text("""
+name: sub
+params:
+  msg: {type: string, default: bye}
+steps:
+  say:
+    image: alpine
+    command: [echo, "${{ inputs.x }}"]
+    inputs: {x: string}
+    with: {x: "${{ params.msg }}"}
+""")
+    (tmp_path / "outer.yaml").write_text("""
+name: outer
+steps:
+  work:
+    image: alpine
+    command: [echo, "${{ inputs.x }}"]
+    inputs: {x: string}
+    with: {x: main}
+finally:
+  goodbye:
+    uses: ./sub.yaml
+    with: {msg: done}
+""")
+    ours = _compiled(tmp_path / "outer.yaml")[0]
+    theirs = _kfp_ir(outer, tmp_path)[0]
+    _compare(ours, theirs)
+    task = ours["root"]["dag"]["tasks"]["goodbye"]
+    assert task["dependentTasks"] == ["exit-handler-1"]
+    assert task["triggerPolicy"] == {"strategy": "ALL_UPSTREAM_TASKS_COMPLETED"}
+    kfp_task = next(t for t in theirs["root"]["dag"]["tasks"].values() if t["taskInfo"]["name"] == "goodbye")
+    assert (task["triggerPolicy"], task["dependentTasks"]) == (kfp_task["triggerPolicy"], kfp_task["dependentTasks"])
+
+
+def test_a_v1_component_keeps_its_env_and_optional_artifact(tmp_path):
+    (tmp_path / "probe.yaml").write_text(V1_ENV)
+    probe = components.load_component_from_file(str(tmp_path / "probe.yaml"))
+
+    @dsl.pipeline(name="envs")
+    def envs():
+        t = _named(probe(), "probe")
+        t.set_env_variable("B", "3")
+        t.set_env_variable("C", "4")
+
+    (tmp_path / "envs.yaml").write_text("""
+name: envs
+steps:
+  probe:
+    uses: ./probe.yaml
+    env: {B: "3", C: "4"}
+""")
+    ours = _compiled(tmp_path / "envs.yaml")[0]
+    theirs = _kfp_ir(envs, tmp_path)[0]
+    _compare(ours, theirs)
+    ours_exec = next(iter(ours["deploymentSpec"]["executors"].values()))["container"]
+    theirs_exec = next(iter(theirs["deploymentSpec"]["executors"].values()))["container"]
+    assert ours_exec["env"] == theirs_exec["env"] == [{"name": "A", "value": "1"}, {"name": "B", "value": "3"},
+                                                      {"name": "C", "value": "4"}]
+    ours_comp = next(c for c in ours["components"].values() if "executorLabel" in c)
+    assert ours_comp["inputDefinitions"] == theirs["components"]["comp-env-probe"]["inputDefinitions"]
+    assert ours_comp["inputDefinitions"]["artifacts"]["data"]["isOptional"] is True
+
+
+BARE_SOURCE = '''\
+def pick(models: List[Model], data: Dataset, best: Output[Model]):
+    pass
+'''
+
+
+def test_bare_list_of_artifacts_and_bare_artifact_annotations(tmp_path):
+    pick = dsl.component(_module(tmp_path, "pick", BARE_SOURCE),
+                         base_image="python:3.11")
+
+    @dsl.container_component
+    def model(m: dsl.Output[dsl.Model]):
+        return dsl.ContainerSpec(image="alpine", command=["touch", m.path])
+
+    @dsl.container_component
+    def dataset(m: dsl.Output[dsl.Dataset]):
+        return dsl.ContainerSpec(image="alpine", command=["touch", m.path])
+
+    @dsl.pipeline(name="bare")
+    def bare():
+        with dsl.ParallelFor([1, 2]):
+            made = _named(model(), "made")
+        data = _named(dataset(), "data")
+        _named(pick(models=dsl.Collected(made.outputs["m"]), data=data.outputs["m"]), "pick")
+
+    body = textwrap.indent(BARE_SOURCE, "      ")
+    (tmp_path / "bare.yaml").write_text(f"""
+name: bare
+steps:
+  made:
+    for_each: [1, 2]
+    image: alpine
+    command: [touch, "${{{{ outputs.m }}}}"]
+    outputs: {{m: model}}
+  data:
+    image: alpine
+    command: [touch, "${{{{ outputs.m }}}}"]
+    outputs: {{m: dataset}}
+  pick:
+    python: |
+{body}
+    with: {{models: "${{{{ steps.made.outputs.m }}}}", data: "${{{{ steps.data.outputs.m }}}}"}}
+""")
+    ours = _compiled(tmp_path / "bare.yaml")[0]
+    theirs = _kfp_ir(bare, tmp_path)[0]
+    assert ours["components"]["comp-pick"]["inputDefinitions"] == theirs["components"]["comp-pick"]["inputDefinitions"]
+    assert normalize(ours)["pick"]["inputs"] == normalize(theirs)["pick"]["inputs"]
+
