@@ -103,4 +103,5 @@ UNKNOWN_OUTPUT = _code("KY505", "unknown-output", "references", "`steps.<id>.out
 UNKNOWN_PARAM = _code("KY506", "unknown-param", "references", "`params.<name>` names no param.")
 ARTIFACT_IN_TEXT = _code("KY507", "artifact-in-text", "resolve types", "An artifact is used inside text or a condition, where only values can be.")
 ENV_EXPRESSION = _code("KY508", "env-expression", "resolve", "An `env:` value is an expression; KFP sets environment variables from literals only.")
+EXPRESSION_NOT_ALLOWED = _code("KY509", "expression-not-allowed", "resolve", "A `${{ }}` in a field that takes literal text only (a display name, a node selector, a toleration, an image pull secret, a param's default...); it would reach the IR as written.")
 INTERNAL_ERROR = _code("KY900", "internal-error", "api cli", "kfyaml itself failed (compiling the file, or running it with `kfyaml run`). Nothing was written; please report the file.")

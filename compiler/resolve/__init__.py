@@ -12,6 +12,7 @@ never changed: later passes return what they find.
     components.py  `uses:` (library, `components:` entries, files) and `python:`
     containers.py  inline containers: ports and command placeholders
     settings.py    inherited settings: cache, retry, resources, env, timeout, kubernetes
+    literal_fields.py  `${{ }}` where only literal text goes: an error, never passed through
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from ..codes import BAD_DEFAULT, BRANCH_STRUCTURE, DUPLICATE_ID, MISPLACED_KEY
 from ..load import Path
 from ..model import Param, Pipeline, Step, Type
 from ..values import a, show, value_ok
-from . import components, containers, loops, settings
+from . import components, containers, literal_fields, loops, settings
 from .context import Context
 
 _KINDS = ("uses", "image", "python", "steps", "branches")
@@ -30,6 +30,7 @@ def sanitize_name(name: str) -> str:
 
 
 def pipeline(ctx: Context) -> Pipeline:
+    literal_fields.check(ctx)
     data = ctx.doc.data
     params = {name: param(ctx, name, spec, ("params", name)) for name, spec in (data.get("params") or {}).items()}
     defaults = data.get("defaults") or {}
