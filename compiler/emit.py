@@ -3,7 +3,7 @@
 Keys are sorted and nothing that varies between runs (time, absolute paths,
 versions of other tools) is written. Mappings and lists that hold only
 scalars are written in flow style (`componentRef: {name: comp-train}`):
-IR stays readable and is well under half the size of KFP's.
+IR stays readable and smaller than KFP's.
 
 The text is exactly what `yaml.dump(..., Dumper=CSafeDumper, sort_keys=True,
 default_flow_style=None)` writes, made faster: PyYAML's representer is pure

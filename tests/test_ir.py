@@ -74,11 +74,14 @@ def test_identical_steps_share_one_component_and_executor():
     assert len(images) == len(set(map(str, executors.values()))), "an executor is emitted twice"
 
 
-def test_ten_identical_steps_compile_to_one_component(tmp_path):
+def test_ten_identical_steps_share_one_executor_with_a_component_each(tmp_path):
+    """One executor (the bytes); a ComponentSpec per task, which kfp.local keys each task's outputs by."""
     steps = "".join(f"  s{i}:\n    image: alpine\n    command: [echo, hi]\n" for i in range(10))
     path = tmp_path / "p.yaml"
     path.write_text("name: p\nsteps:\n" + steps)
     spec = api.compile_file(str(path)).pipeline_spec
-    assert list(spec["components"]) == ["comp-s0"]
+    assert sorted(spec["components"]) == sorted(f"comp-s{i}" for i in range(10))
     assert list(spec["deploymentSpec"]["executors"]) == ["exec-s0"]
-    assert {t["componentRef"]["name"] for t in spec["root"]["dag"]["tasks"].values()} == {"comp-s0"}
+    assert {c["executorLabel"] for c in spec["components"].values()} == {"exec-s0"}
+    assert {n: t["componentRef"]["name"] for n, t in spec["root"]["dag"]["tasks"].items()} == \
+        {f"s{i}": f"comp-s{i}" for i in range(10)}

@@ -1,8 +1,8 @@
 """A step's component and executor: its interface, container, env and resources.
 
-Identical components and executors (same interface, image, command,
-resources, env, timeout, Kubernetes settings) are emitted once and shared,
-named after the first step that needs them.
+Every task has its own small ComponentSpec; identical executors (same image,
+command, resources, env, timeout, Kubernetes settings) are emitted once and
+shared, named after the first step that needs them.
 """
 
 from __future__ import annotations
@@ -84,7 +84,13 @@ def runtime_values(lw: Lowering, step: Step, task: dict, scope: Scope) -> dict[s
 
 
 def component_for(lw: Lowering, step: Step, status_inputs: set[str], scope: Scope, runtime: dict[str, str]) -> str:
-    """The name of the step's component, shared with every identical step."""
+    """The name of the step's own component, whose executor is shared with every identical step.
+
+    Each task has a ComponentSpec of its own (small: its interface), as KFP's compiler writes
+    it: kfp.local keeps a task's outputs under its component's name, so two tasks sharing one
+    would overwrite each other's artifacts. The executor (the command, image, resources: the
+    bulk of the bytes) and its Kubernetes settings are written once.
+    """
     component = step.component
     spec: dict = {}
     inputs = io_definitions(component.inputs, status_inputs)
@@ -102,17 +108,17 @@ def component_for(lw: Lowering, step: Step, status_inputs: set[str], scope: Scop
         container["resources"] = resources
     executor = {"container": container}
     settings = platform(lw, step, scope) or None
-    key = json.dumps([spec, executor, settings], sort_keys=True)
-    if key in lw.component_names:
-        return f"comp-{lw.component_names[key]}"
-    name = unique_name(lw, task_name(step.id))
-    lw.component_names[key] = name
-    spec["executorLabel"] = f"exec-{name}"
-    lw.components[f"comp-{name}"] = spec
-    lw.executors[f"exec-{name}"] = executor
-    if settings:
-        lw.platform_executors[f"exec-{name}"] = settings
-    return f"comp-{name}"
+    name = "comp-" + unique_name(lw, task_name(step.id))
+    key = json.dumps([executor, settings], sort_keys=True)
+    label = lw.executor_names.get(key)
+    if label is None:
+        label = lw.executor_names[key] = "exec-" + unique_name(lw, task_name(step.id), executors_only=True)
+        lw.executors[label] = executor
+        if settings:
+            lw.platform_executors[label] = settings
+    spec["executorLabel"] = label
+    lw.components[name] = spec
+    return name
 
 
 def _container(component: Component, runtime: dict[str, str]) -> dict:

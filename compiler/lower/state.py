@@ -69,7 +69,7 @@ class Lowering:
     exit_scope: Scope | None = None
     components: dict[str, dict] = dataclasses.field(default_factory=dict)
     executors: dict[str, dict] = dataclasses.field(default_factory=dict)
-    component_names: dict[str, str] = dataclasses.field(default_factory=dict)  # content key -> component name
+    executor_names: dict[str, str] = dataclasses.field(default_factory=dict)  # content key -> executor label
     platform_executors: dict[str, dict] = dataclasses.field(default_factory=dict)
     imported: dict[str, str] = dataclasses.field(default_factory=dict)  # component file -> its root DAG's name
     importers: dict[str, Step] = dataclasses.field(default_factory=dict)  # artifact param -> its importer
