@@ -22,7 +22,7 @@ OPEN, CLOSE = "${{", "}}"
 # builds the same tree Jinja2 would (tests/test_expressions.py checks that).
 _DOTTED = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*$")
 _KEYWORDS = {"and", "or", "not", "in", "is", "if", "else", "true", "false", "none", "True", "False", "None"}
-_ROOTS = {"params", "steps", "pipeline", "inputs", "outputs", "matrix"}
+_ROOTS = {"params", "steps", "pipeline", "task", "inputs", "outputs", "matrix"}
 _OPS = {"eq": "==", "ne": "!=", "lt": "<", "lteq": "<=", "gt": ">", "gteq": ">=", "in": "in", "notin": "not in"}
 
 

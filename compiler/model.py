@@ -35,6 +35,7 @@ class Type:
 
 ANY = Type("any")
 BOOL = Type("bool")
+STRING = Type("string")
 STATUS = Type("status")
 
 
@@ -234,6 +235,7 @@ class Step:
     children: list[Step] = dataclasses.field(default_factory=list)
     parent: Step | None = None
     in_finally: bool = False
+    ignore_upstream_failure: bool = False   # runs even when a step it waits for failed
     is_else: bool = False  # the `else:` branch of a `branches:` step
     branch_outputs: dict[str, list[Template]] = dataclasses.field(default_factory=dict)  # name -> one per branch
     written: frozenset = frozenset()        # the keys written on this step, to locate inherited settings

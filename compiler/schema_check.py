@@ -342,6 +342,11 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                     pass
             if not data__needs_any_of_count1:
                 raise Invalid
+        if 'ignore_upstream_failure' in data_keys:
+            data_keys.remove('ignore_upstream_failure')
+            data__ignoreupstreamfailure = data['ignore_upstream_failure']
+            if not isinstance(data__ignoreupstreamfailure, bool):
+                raise Invalid
         if 'if' in data_keys:
             data_keys.remove('if')
             data__if = data['if']

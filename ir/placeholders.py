@@ -33,3 +33,17 @@ def output_artifact(name: str, attr: str = "path") -> str:
 PATTERN = re.compile(r"\{\{\$(?:\.(inputs|outputs)\.(parameters|artifacts)\['([^']+)'\](?:\.(path|uri|output_file))?)?\}\}")
 # An input parameter inside a task input's constant ("gs://{{$.inputs.parameters['bucket']}}/x").
 INPUT_PARAMETER = re.compile(r"\{\{\$\.inputs\.parameters\['([^']+)'\]\}\}")
+
+
+# Values the backend knows only when the run starts (KFP's dsl.PIPELINE_*_PLACEHOLDERs), by the name
+# kfyaml gives them in `${{ }}`. Each is text.
+RUNTIME = {
+    "pipeline.job_name": "{{$.pipeline_job_name}}",
+    "pipeline.job_id": "{{$.pipeline_job_uuid}}",
+    "pipeline.job_resource_name": "{{$.pipeline_job_resource_name}}",
+    "pipeline.create_time": "{{$.pipeline_job_create_time_utc}}",
+    "pipeline.schedule_time": "{{$.pipeline_job_schedule_time_utc}}",
+    "task.name": "{{$.pipeline_task_name}}",
+    "task.id": "{{$.pipeline_task_uuid}}",
+}
+RUNTIME_PATTERN = re.compile("|".join(re.escape(p) for p in RUNTIME.values()))

@@ -14,19 +14,24 @@ import copy
 import json
 from typing import Any
 
-from kfyaml.ir.placeholders import INPUT_PARAMETER
+from kfyaml.ir.placeholders import INPUT_PARAMETER, RUNTIME_PATTERN
 from kfyaml.ir.values import selected_field, text
 
 from .records import DONE_OK, Result, RunError
 
 
-def task_inputs(task: dict, inputs: dict, results: dict[str, Result], run_name: str) -> dict:
+def task_inputs(task: dict, inputs: dict, results: dict[str, Result], run_name: str,
+                runtime: dict[str, str] | None = None) -> dict:
+    """The task's parameter values and artifacts; `runtime` fills in KFP's run-time placeholders
+    (`{{$.pipeline_job_name}}`, `{{$.pipeline_task_uuid}}`, ...) found in constants."""
     params, artifacts = {}, {}
     for name, binding in task.get("inputs", {}).get("parameters", {}).items():
         params[name] = value(binding, inputs, results, run_name)
     for name, binding in task.get("inputs", {}).get("artifacts", {}).items():
         artifacts[name] = _artifacts(binding, inputs, results)
     for name, item in params.items():
+        if runtime and isinstance(item, str) and RUNTIME_PATTERN.search(item):
+            params[name] = item = RUNTIME_PATTERN.sub(lambda m: runtime[m.group(0)], item)
         if isinstance(item, str) and INPUT_PARAMETER.search(item):
             params[name] = INPUT_PARAMETER.sub(lambda m: text(params[m.group(1)]), item)
     return {"parameters": params, "artifacts": artifacts}

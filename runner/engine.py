@@ -23,11 +23,12 @@ import subprocess
 import threading
 import time
 import traceback
+import uuid
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
-from kfyaml.ir.placeholders import INPUT_PARAMETER
+from kfyaml.ir.placeholders import INPUT_PARAMETER, RUNTIME
 from kfyaml.ir.values import duration_seconds, text
 
 from . import bindings, launch
@@ -60,6 +61,10 @@ class Run:
         self.lock = threading.Lock()
         self.noted: set[str] = set()
         self.conditions = Conditions()
+        started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        self.job = {RUNTIME["pipeline.job_name"]: self.run_dir.name, RUNTIME["pipeline.job_id"]: str(uuid.uuid4()),
+                    RUNTIME["pipeline.job_resource_name"]: self.run_dir.name, RUNTIME["pipeline.create_time"]: started,
+                    RUNTIME["pipeline.schedule_time"]: started}
         self.internal_errors: list[str] = []
         gpus = _gpu_count()
         self.slots = launch.Slots(threading.BoundedSemaphore(max_workers or os.cpu_count() or 1), gpus,
@@ -137,7 +142,7 @@ class Run:
 
     def _task(self, name: str, task: dict, inputs: dict, results: dict, path: tuple) -> Result:
         component = self.components[task["componentRef"]["name"]]
-        values = bindings.task_inputs(task, inputs, results, self.run_dir.name)
+        values = bindings.task_inputs(task, inputs, results, self.run_dir.name, self._runtime(name))
         condition = task.get("triggerPolicy", {}).get("condition")
         if condition and not self.conditions.holds(condition, values["parameters"]):
             return self._skip(path, name, task, "skipped", "if: false")
@@ -149,6 +154,10 @@ class Run:
         if "importer" in executor:
             return self._run_importer(name, task, executor, values, path)
         return self._run_container(name, task, component, executor, values, path)
+
+    def _runtime(self, task_name: str) -> dict[str, str]:
+        """What KFP's run-time placeholders stand for in this run, for one task."""
+        return {**self.job, RUNTIME["task.name"]: task_name, RUNTIME["task.id"]: str(uuid.uuid4())}
 
     def _failed(self, path: tuple, name: str, task: dict, error: str) -> Result:
         record = self.tracker.failed(path, name, task, error)

@@ -167,3 +167,49 @@ steps:
     assert ours["components"]["comp-pick"]["inputDefinitions"] == theirs["components"]["comp-pick"]["inputDefinitions"]
     assert normalize(ours)["pick"]["inputs"] == normalize(theirs)["pick"]["inputs"]
 
+
+
+@dsl.container_component
+def two(x: str, y: str):
+    return dsl.ContainerSpec(image="alpine", command=["echo", x, y])
+
+
+@dsl.container_component
+def failing():
+    return dsl.ContainerSpec(image="alpine", command=["false"])
+
+
+def test_run_time_names_and_ignore_upstream_failure(tmp_path):
+    @dsl.pipeline(name="runtime")
+    def runtime():
+        f = _named(failing(), "fail")
+        e = _named(two(x=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
+                       y=f"run {dsl.PIPELINE_JOB_ID_PLACEHOLDER} task {dsl.PIPELINE_TASK_NAME_PLACEHOLDER} "
+                         f"{dsl.PIPELINE_TASK_ID_PLACEHOLDER} {dsl.PIPELINE_JOB_RESOURCE_NAME_PLACEHOLDER} "
+                         f"{dsl.PIPELINE_JOB_CREATE_TIME_UTC_PLACEHOLDER} {dsl.PIPELINE_JOB_SCHEDULE_TIME_UTC_PLACEHOLDER}"),
+                   "echo")
+        e.after(f)
+        e.ignore_upstream_failure()
+
+    (tmp_path / "runtime.yaml").write_text("""
+name: runtime
+steps:
+  fail:
+    image: alpine
+    command: ["false"]
+  echo:
+    image: alpine
+    command: [echo, "${{ inputs.x }}", "${{ inputs.y }}"]
+    inputs: {x: string, y: string}
+    with:
+      x: ${{ pipeline.job_name }}
+      y: "run ${{ pipeline.job_id }} task ${{ task.name }} ${{ task.id }} ${{ pipeline.job_resource_name }} ${{ pipeline.create_time }} ${{ pipeline.schedule_time }}"
+    needs: fail
+    ignore_upstream_failure: true
+""")
+    ours = _compiled(tmp_path / "runtime.yaml")[0]
+    theirs = _kfp_ir(runtime, tmp_path)[0]
+    _compare(ours, theirs)
+    mine, kfps = ours["root"]["dag"]["tasks"]["echo"], theirs["root"]["dag"]["tasks"]["two"]
+    assert mine["inputs"] == kfps["inputs"]
+    assert mine["triggerPolicy"] == kfps["triggerPolicy"] == {"strategy": "ALL_UPSTREAM_TASKS_COMPLETED"}

@@ -132,3 +132,30 @@ steps:
     assert str(venvs) in log  # sys.prefix of the step's Python: its venv
     probe = subprocess.run([sys.executable, "-c", "import kfyaml_probe_pkg"], capture_output=True)
     assert probe.returncode != 0  # not in the Python that runs kfyaml
+
+
+def test_run_time_names_are_filled_in_and_a_step_can_ignore_a_failed_upstream(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    path = tmp_path / "pipeline.yaml"
+    path.write_text("""
+name: names
+steps:
+  broken:
+    image: alpine
+    command: ["false"]
+  label:
+    image: alpine
+    command: [sh, -c, 'printf "%s" "$0" > "$1"', "${{ inputs.text }}", "${{ outputs.seen }}"]
+    inputs: {text: string}
+    outputs: {seen: string}
+    with: {text: "${{ pipeline.job_name }}/${{ task.name }}/${{ task.id }}"}
+    needs: broken
+    ignore_upstream_failure: true
+""")
+    code, result, _ = _run(path, capsys)
+    assert code == 1  # `broken` failed
+    assert result["steps"]["label"]["state"] == "succeeded"
+    job, task, task_id = result["steps"]["label"]["outputs"]["seen"].split("/")
+    assert job == result["run_dir"].rsplit("/", 1)[1]
+    assert task == "label"
+    assert len(task_id) == 36 and task_id.count("-") == 4

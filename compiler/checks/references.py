@@ -17,6 +17,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 
+from kfyaml.ir.placeholders import RUNTIME
+
 from ..codes import (
     CONDITIONAL_OUTPUT,
     FINALLY_READS_STEP,
@@ -36,6 +38,7 @@ from ..model import (
     ANY,
     BOOL,
     STATUS,
+    STRING,
     BoolOp,
     Compare,
     Const,
@@ -55,13 +58,14 @@ from ..values import element_type, literal_type
 
 @dataclasses.dataclass(frozen=True)
 class RefInfo:
-    kind: str  # param | output | loop | status
+    kind: str  # param | output | loop | status | runtime
     type: Type
     param: Param | None = None
     producer: Step | None = None
     output: Port | None = None
     loop_step: Step | None = None
     field: str | None = None
+    placeholder: str | None = None  # runtime: KFP's placeholder for the value (`{{$.pipeline_job_name}}`)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -222,10 +226,9 @@ class _Resolver:
             return self.output(ref, use)
         if ref.root == "loop":
             return self.loop_item(ref, use)
+        if ref.root == "task" or (ref.root == "pipeline" and ref.parts != ("status",)):
+            return self.runtime_value(ref, use)
         if ref.root == "pipeline":
-            if ref.parts != ("status",):
-                self.error(use, UNKNOWN_NAME, f"`{ref.text}` is not a name; the pipeline offers `pipeline.status` (in finally: steps)")
-                return None
             if use.step is None or not use.step.in_finally:
                 self.error(use, STATUS_OUTSIDE_FINALLY, "`pipeline.status` is only known to steps in `finally:`")
                 return None
@@ -234,6 +237,20 @@ class _Resolver:
             return self.matrix_value(ref, use)
         self.error(use, UNKNOWN_NAME, f"`{ref.text}` is only available in the `command:` and `args:` of an inline step")
         return None
+
+    def runtime_value(self, ref: Ref, use: Use) -> RefInfo | None:
+        """`pipeline.job_name`, `task.id`, ...: text the backend fills in when the task starts."""
+        name = f"{ref.root}.{'.'.join(ref.parts)}"
+        if name not in RUNTIME:
+            names = [n for n in RUNTIME if n.startswith(ref.root + ".")] + (["pipeline.status"] if ref.root == "pipeline" else [])
+            hint = suggest(name, names) or f"; {ref.root} offers: {', '.join(names)}"
+            self.error(use, UNKNOWN_NAME, f"`{ref.text}` is not a name{hint}")
+            return None
+        if "with" not in use.template.path:
+            self.error(use, UNKNOWN_NAME, f"`{ref.text}` is known only when the task starts: use it in `with:`, "
+                                          "whole or inside text")
+            return None
+        return RefInfo("runtime", STRING, placeholder=RUNTIME[name])
 
     def param(self, ref: Ref, use: Use) -> RefInfo | None:
         if len(ref.parts) != 1:

@@ -43,6 +43,8 @@ def lower_step(lw: Lowering, step: Step) -> None:
     if step.in_finally:  # also a nested pipeline: it starts when everything else has ended
         task["triggerPolicy"] = {"strategy": "ALL_UPSTREAM_TASKS_COMPLETED"}
         wait(task, lw.exit_scope.task)
+    elif step.ignore_upstream_failure:
+        task["triggerPolicy"] = {"strategy": "ALL_UPSTREAM_TASKS_COMPLETED"}
     if component.dag is not None:
         return  # a nested DAG: its own steps carry their settings
     runtime = components.runtime_values(lw, step, task, scope)
@@ -68,6 +70,9 @@ def _bind_input(lw: Lowering, scope: Scope, task: dict, step: Step, input_name: 
         if info is not None and info.kind == "status":
             add_input(task, input_name, {"taskFinalStatus": {"producerTask": lw.exit_scope.task}}, False)
             return True
+        if info is not None and info.kind == "runtime":  # filled in by the backend when the task starts
+            add_input(task, input_name, {"runtimeValue": {"constant": info.placeholder}}, False)
+            return False
         connect(lw, scope, task, source_of(lw, whole), input_name, port.type.is_artifact)
         return False
     if whole is not None:
@@ -83,6 +88,8 @@ def _text(lw: Lowering, scope: Scope, task: dict, value: Template) -> str:
     for part in value.parts:
         if isinstance(part, str):
             text.append(part)
+        elif isinstance(part, Ref) and lw.refs.info(part).kind == "runtime":
+            text.append(lw.refs.info(part).placeholder)
         elif isinstance(part, Ref):
             src = source_of(lw, part)
             text.append(input_parameter(connect(lw, scope, task, src, channel(lw, src), False)))

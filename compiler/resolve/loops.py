@@ -33,9 +33,15 @@ def loop_of(ctx: Context, spec: dict, path: Path) -> Loop | None:
     return None
 
 
+_RESERVED = ("params", "steps", "pipeline", "task", "inputs", "outputs", "matrix")
+
+
 def for_each(ctx: Context, spec: dict, path: Path) -> Loop | None:
     raw = spec["for_each"]
     var = spec.get("as", "item")
+    if var in _RESERVED:
+        ctx.error(path + ("as",), MISPLACED_KEY, f"`as: {var}` would hide `{var}.` names in expressions; "
+                                                 "choose another name for the loop variable")
     if isinstance(raw, list):
         return Loop(Literal(raw, path + ("for_each",)), var, spec.get("max_parallel"), element_type(literal_type(raw)),
                     dict_fields(raw))

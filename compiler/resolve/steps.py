@@ -117,6 +117,12 @@ def step(ctx: Context, sid: str, spec: dict, path: Path, parent: Step | None, in
     if "if" in spec:
         step.condition = ctx.template(spec["if"], path + ("if",))
     step.loop = loops.loop_of(ctx, spec, path)
+    step.ignore_upstream_failure = bool(spec.get("ignore_upstream_failure"))
+    if step.ignore_upstream_failure and (kind not in ("uses", "image", "python") or step.loop or "if" in spec
+                                         or in_finally):
+        ctx.error(path + ("ignore_upstream_failure",), MISPLACED_KEY,
+                  "`ignore_upstream_failure:` is for a single step without `if:` or a loop (a `finally:` step "
+                  "already runs whatever happened)", key=True)
     settings.apply(ctx, step, inherited_here, path)
     if kind == "steps":
         step.children = steps(ctx, spec["steps"], path + ("steps",), step, inherited_here, in_finally)
