@@ -111,6 +111,8 @@ def _signature(node: ast.FunctionDef, path: tuple) -> tuple[dict[str, Port], dic
                 raise PythonStepError(f'the default of "{arg.arg}" must be a literal', default.lineno,
                                       default.col_offset + 1) from None
             has_default = True
+        if direction == "out":  # `OutputPath(int) = None`: the default means nothing for an output
+            value, has_default = None, False
         port = Port(arg.arg, t, path, value, has_default)
         (outputs if direction == "out" else inputs)[arg.arg] = port
     if node.returns is not None and not (isinstance(node.returns, ast.Constant) and node.returns.value is None):
@@ -127,10 +129,28 @@ def _name(node) -> str | None:
     return None
 
 
+def _path_type(node) -> Type | None:
+    """The type in `InputPath(...)`/`OutputPath(...)`: a value type (`str`) or an artifact ("Dataset")."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return Type(_ARTIFACTS.get(node.value, "artifact"))
+    name = _name(node)
+    if name in _VALUES:
+        return Type(_VALUES[name])
+    if name in _ARTIFACTS:
+        return Type(_ARTIFACTS[name])
+    return None
+
+
 def _annotation(node, param: str) -> tuple[str, Type]:
-    """('in' | 'out', type) for a parameter annotation."""
+    """('in' | 'out', type) for a parameter annotation, read as KFP reads it."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         node = ast.parse(node.value, mode="eval").body  # a string annotation
+    if isinstance(node, ast.Subscript) and _name(node.value) == "Optional":  # the value may be None
+        node = node.slice
+    if isinstance(node, ast.Call) and _name(node.func) in ("InputPath", "OutputPath") and len(node.args) == 1:
+        t = _path_type(node.args[0])
+        if t is not None:
+            return ("in" if _name(node.func) == "InputPath" else "out"), t
     name = _name(node)
     if name in _VALUES:
         return "in", Type(_VALUES[name])
@@ -154,8 +174,9 @@ def _annotation(node, param: str) -> tuple[str, Type]:
                 return direction, Type(_ARTIFACTS[_name(inner)])
     text = ast.unparse(node)
     raise PythonStepError(f'parameter "{param}": the annotation `{text}` is not supported; use str, int, float, bool, '
-                          "list, dict, Input[Dataset], Output[Model] (any of Artifact, Dataset, Model, Metrics, "
-                          "ClassificationMetrics, HTML, Markdown) or List of them in Input[...]",
+                          "list, dict (or Optional of them), Input[Dataset], Output[Model] (any of Artifact, Dataset, "
+                          "Model, Metrics, ClassificationMetrics, HTML, Markdown), List of them, InputPath(...) or "
+                          "OutputPath(...)",
                           node.lineno, node.col_offset + 1)
 
 
@@ -163,6 +184,10 @@ def _returns(node) -> list[tuple[str, Type]]:
     name = _name(node)
     if name in _VALUES:
         return [("Output", Type(_VALUES[name]))]
+    if name in _ARTIFACTS:  # `-> Dataset`: the function returns an artifact
+        return [("Output", Type(_ARTIFACTS[name]))]
+    if isinstance(node, ast.Call) and _name(node.func) == "NamedTuple" and len(node.args) == 1 and node.keywords:
+        return [(k.arg, _annotation(k.value, k.arg)[1]) for k in node.keywords]  # NamedTuple("O", a=float)
     if isinstance(node, ast.Subscript) and _name(node.value) in ("List", "list", "Dict", "dict"):
         return [("Output", Type(_VALUES[_name(node.value)]))]
     if isinstance(node, ast.Call) and _name(node.func) == "NamedTuple" and len(node.args) == 2 \

@@ -9,6 +9,7 @@
 
 import textwrap
 
+import pytest
 import yaml
 from kfp import components, dsl
 from support.normalize_ir import normalize
@@ -213,3 +214,41 @@ steps:
     mine, kfps = ours["root"]["dag"]["tasks"]["echo"], theirs["root"]["dag"]["tasks"]["two"]
     assert mine["inputs"] == kfps["inputs"]
     assert mine["triggerPolicy"] == kfps["triggerPolicy"] == {"strategy": "ALL_UPSTREAM_TASKS_COMPLETED"}
+
+
+SIGNATURES = '''\
+def sig(a: Optional[str], b: int = None, c: InputPath("Dataset") = None, d: InputPath(str) = None,
+        e: OutputPath("Model") = None, g: OutputPath(int) = None, h: Artifact = None,
+        i: Optional[List[int]] = None) -> NamedTuple("Outputs", out=float, model=Model):
+    pass
+'''
+RETURNS_ARTIFACT = '''\
+def made() -> Dataset:
+    pass
+'''
+
+
+@pytest.mark.parametrize(("name", "source", "args"), [("sig", SIGNATURES, {"a": "x"}), ("made", RETURNS_ARTIFACT, {})])
+def test_python_signatures_as_kfp_reads_them(tmp_path, name, source, args):
+    """Optional[T], T = None, InputPath/OutputPath of values and artifacts, bare artifacts, artifact returns,
+    the keyword form of NamedTuple: the same interface and executor as @dsl.component."""
+    kfp_component = dsl.component(_module(tmp_path, name, source), base_image="python:3.11")
+
+    @dsl.pipeline(name="p")
+    def p():
+        _named(kfp_component(**args), name)
+
+    body = textwrap.indent(source, "      ")
+    (tmp_path / f"{name}.yaml").write_text(f"""
+name: p
+steps:
+  {name}:
+    python: |
+{body}
+    image: python:3.11
+    with: {args or {}}
+""")
+    ours = _compiled(tmp_path / f"{name}.yaml")[0]
+    theirs = _kfp_ir(p, tmp_path)[0]
+    assert ours["components"][f"comp-{name}"] == theirs["components"][f"comp-{name}"]
+    assert ours["deploymentSpec"] == theirs["deploymentSpec"]
