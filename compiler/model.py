@@ -149,6 +149,7 @@ class Component:
     executor: dict | None = None      # a prebuilt executor (standard-library steps)
     settings: dict = dataclasses.field(default_factory=dict)  # default settings the step inherits
     env: dict = dataclasses.field(default_factory=dict)       # a component file's own env; a step's overrides it
+    importer: dict | None = None  # an importer step: {"type", "metadata", "reimport"}; its URI is the input `uri`
 
 
 @dataclasses.dataclass(frozen=True)

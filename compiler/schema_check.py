@@ -607,6 +607,43 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                         data__packages_item_len = len(data__packages_item)
                         if data__packages_item_len < 1:
                             raise Invalid
+        if 'importer' in data_keys:
+            data_keys.remove('importer')
+            data__importer = data['importer']
+            if not isinstance(data__importer, dict):
+                raise Invalid
+            data__importer_is_dict = isinstance(data__importer, dict)
+            if data__importer_is_dict:
+                data__importer__missing_keys = set(['uri', 'type']) - data__importer.keys()
+                if data__importer__missing_keys:
+                    raise Invalid
+                data__importer_keys = set(data__importer.keys())
+                if 'uri' in data__importer_keys:
+                    data__importer_keys.remove('uri')
+                    data__importer__uri = data__importer['uri']
+                    if not isinstance(data__importer__uri, str):
+                        raise Invalid
+                    if isinstance(data__importer__uri, str):
+                        data__importer__uri_len = len(data__importer__uri)
+                        if data__importer__uri_len < 1:
+                            raise Invalid
+                if 'type' in data__importer_keys:
+                    data__importer_keys.remove('type')
+                    data__importer__type = data__importer['type']
+                    if not (isinstance(data__importer__type, str) and data__importer__type == 'artifact' or (isinstance(data__importer__type, str) and data__importer__type == 'dataset') or (isinstance(data__importer__type, str) and data__importer__type == 'model') or (isinstance(data__importer__type, str) and data__importer__type == 'metrics') or (isinstance(data__importer__type, str) and data__importer__type == 'classification_metrics') or (isinstance(data__importer__type, str) and data__importer__type == 'html') or (isinstance(data__importer__type, str) and data__importer__type == 'markdown')):
+                        raise Invalid
+                if 'metadata' in data__importer_keys:
+                    data__importer_keys.remove('metadata')
+                    data__importer__metadata = data__importer['metadata']
+                    if not isinstance(data__importer__metadata, dict):
+                        raise Invalid
+                if 'reimport' in data__importer_keys:
+                    data__importer_keys.remove('reimport')
+                    data__importer__reimport = data__importer['reimport']
+                    if not isinstance(data__importer__reimport, bool):
+                        raise Invalid
+                if data__importer_keys:
+                    raise Invalid
         if data_keys:
             raise Invalid
     return data

@@ -252,3 +252,54 @@ steps:
     theirs = _kfp_ir(p, tmp_path)[0]
     assert ours["components"][f"comp-{name}"] == theirs["components"][f"comp-{name}"]
     assert ours["deploymentSpec"] == theirs["deploymentSpec"]
+
+
+@dsl.container_component
+def use(d: dsl.Input[dsl.Dataset]):
+    return dsl.ContainerSpec(image="alpine", command=["cat", d.path])
+
+
+def test_importer_steps_from_a_param_and_a_literal_inside_a_condition(tmp_path):
+    @dsl.pipeline(name="imp")
+    def imp(uri: str = "gs://b/x.csv", flag: bool = True):
+        i = _named(dsl.importer(artifact_uri=uri, artifact_class=dsl.Dataset, reimport=True,
+                                metadata={"source": "lake", "rows": 3}), "importer")
+        _named(use(d=i.output), "use")
+        with dsl.If(flag == True):  # noqa: E712 (KFP's DSL compares with ==)
+            j = _named(dsl.importer(artifact_uri="gs://b/y.csv", artifact_class=dsl.Dataset), "importer_2")
+            _named(use(d=j.output), "use_2")
+
+    (tmp_path / "imp.yaml").write_text("""
+name: imp
+params:
+  uri: {type: string, default: gs://b/x.csv}
+  flag: {type: bool, default: true}
+steps:
+  importer:
+    importer: {uri: "${{ params.uri }}", type: dataset, metadata: {source: lake, rows: 3}, reimport: true}
+  use:
+    image: alpine
+    command: [cat, "${{ inputs.d }}"]
+    inputs: {d: dataset}
+    with: {d: "${{ steps.importer.outputs.artifact }}"}
+  guarded:
+    if: ${{ params.flag == true }}
+    steps:
+      importer_2:
+        importer: {uri: gs://b/y.csv, type: dataset}
+      use_2:
+        image: alpine
+        command: [cat, "${{ inputs.d }}"]
+        inputs: {d: dataset}
+        with: {d: "${{ steps.importer_2.outputs.artifact }}"}
+""")
+    ours = _compiled(tmp_path / "imp.yaml")[0]
+    theirs = _kfp_ir(imp, tmp_path)[0]
+    assert ours["deploymentSpec"]["executors"]["exec-importer"] == theirs["deploymentSpec"]["executors"]["exec-importer"]
+    assert ours["deploymentSpec"]["executors"]["exec-importer-2"] == \
+        theirs["deploymentSpec"]["executors"]["exec-importer-2"]
+    for name in ("comp-importer", "comp-importer-2"):
+        assert {k: v for k, v in ours["components"][name].items() if k != "executorLabel"} == \
+            {k: v for k, v in theirs["components"][name].items() if k != "executorLabel"}
+    assert normalize(ours)["use"]["inputs"] == normalize(theirs)["use"]["inputs"]
+    assert ours["root"]["dag"]["tasks"]["importer"]["inputs"] == theirs["root"]["dag"]["tasks"]["importer"]["inputs"]

@@ -159,3 +159,28 @@ steps:
     assert job == result["run_dir"].rsplit("/", 1)[1]
     assert task == "label"
     assert len(task_id) == 36 and task_id.count("-") == 4
+
+
+def test_an_importer_step_brings_a_local_file_into_the_run(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    data = tmp_path / "rows.csv"
+    data.write_text("a,b\n1,2\n3,4\n")
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(f"""
+name: imports
+params:
+  source: {{type: string, default: {data}}}
+steps:
+  raw:
+    importer: {{uri: "${{{{ params.source }}}}", type: dataset, metadata: {{origin: lake}}}}
+  count:
+    image: alpine
+    command: [sh, -c, 'wc -l < "$0" | tr -d " " > "$1"', "${{{{ inputs.d }}}}", "${{{{ outputs.lines }}}}"]
+    inputs: {{d: dataset}}
+    outputs: {{lines: int}}
+    with: {{d: "${{{{ steps.raw.outputs.artifact }}}}"}}
+""")
+    code, result, _ = _run(path, capsys)
+    assert code == 0, result
+    assert result["steps"]["count"]["outputs"] == {"lines": 3}
+    assert result["steps"]["raw"]["state"] == "succeeded"

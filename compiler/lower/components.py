@@ -11,7 +11,7 @@ import copy
 import json
 
 from kfyaml.ir import placeholders as ph
-from kfyaml.ir.types import FINAL_STATUS, artifact_spec, parameter_type
+from kfyaml.ir.types import FINAL_STATUS, artifact_spec, artifact_type, parameter_type
 
 from ..model import Component, Literal, Port, Step, Template, Type
 from ..quantities import cpu_cores, memory_gb
@@ -99,6 +99,9 @@ def component_for(lw: Lowering, step: Step, status_inputs: set[str], scope: Scop
     outputs = io_definitions(component.outputs, set(), inputs=False)
     if outputs:
         spec["outputDefinitions"] = outputs
+    if component.importer is not None:
+        executor = _importer(component.importer, step.args["uri"])
+        return _named_component(lw, step, spec, executor, None)
     container = _container(component, runtime)
     env = {**component.env, **step.env}  # the step's own env overrides a component file's, key by key
     if env:
@@ -107,7 +110,10 @@ def component_for(lw: Lowering, step: Step, status_inputs: set[str], scope: Scop
     if resources:
         container["resources"] = resources
     executor = {"container": container}
-    settings = platform(lw, step, scope) or None
+    return _named_component(lw, step, spec, executor, platform(lw, step, scope) or None)
+
+
+def _named_component(lw: Lowering, step: Step, spec: dict, executor: dict, settings: dict | None) -> str:
     name = "comp-" + unique_name(lw, task_name(step.id))
     key = json.dumps([executor, settings], sort_keys=True)
     label = lw.executor_names.get(key)
@@ -119,6 +125,27 @@ def component_for(lw: Lowering, step: Step, status_inputs: set[str], scope: Scop
     spec["executorLabel"] = label
     lw.components[name] = spec
     return name
+
+
+def _importer(spec: dict, uri) -> dict:
+    """KFP's importer executor: the URI as written, or read from the task's `uri` input at run time."""
+    importer = {"artifactUri": {"constant": uri.value} if isinstance(uri, Literal) else {"runtimeParameter": "uri"},
+                "typeSchema": artifact_type(spec["type"])}
+    if spec["metadata"]:  # a protobuf Struct: numbers are doubles
+        importer["metadata"] = _as_struct(spec["metadata"])
+    if spec["reimport"]:
+        importer["reimport"] = True
+    return {"importer": importer}
+
+
+def _as_struct(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float, dict, list)):
+        return value
+    if isinstance(value, dict):
+        return {k: _as_struct(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_struct(v) for v in value]
+    return float(value)
 
 
 def _container(component: Component, runtime: dict[str, str]) -> dict:

@@ -130,3 +130,13 @@ def _code_diagnostic(ctx: Context, path: Path, err) -> Diagnostic:
             indent = len(text) - len(text.lstrip())
             return make(ctx.doc.file, target, indent + max(err.col, 1), PYTHON_STEP, err.message)
     return make(ctx.doc.file, line, col, PYTHON_STEP, err.message)
+
+
+def importer(sid: str, spec: dict, path: Path) -> Component:
+    """An importer step: one string input, `uri`, and the artifact it names as the output `artifact`."""
+    from ..model import Port, Type
+
+    return Component(sid, {"uri": Port("uri", Type("string"), path + ("importer", "uri"))},
+                     {"artifact": Port("artifact", Type(spec["type"]), path + ("importer", "type"))}, image="",
+                     path=path, importer={"type": spec["type"], "metadata": spec.get("metadata") or {},
+                                          "reimport": bool(spec.get("reimport"))})

@@ -1,7 +1,7 @@
 """Fields that take literal text only: a `${{ }}` there is an error, never passed through.
 
 Expressions are evaluated in `with:`, `if:`, `for_each:`, `image:`, `command:`,
-`args:`, resources, the names of Kubernetes secrets, config maps and volume
+`args:`, an importer's `uri:`, resources, the names of Kubernetes secrets, config maps and volume
 claims, branch and pipeline outputs. Anywhere else (a display name, a node
 selector, a toleration, an image pull secret, a mount path, a param's
 default...) KFP has no way to fill it in, so the text would reach the IR
@@ -60,6 +60,10 @@ def _step(ctx: Context, spec: Any, path: Path) -> None:
                         _literal(ctx, bvalue, where + (i, bkey))
         elif key == "kubernetes":
             _kubernetes(ctx, value, where)
+        elif key == "importer" and isinstance(value, dict):
+            for field, item in value.items():
+                if field != "uri":
+                    _literal(ctx, item, where + (field,))
         else:
             _literal(ctx, value, where)
 

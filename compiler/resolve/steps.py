@@ -18,7 +18,7 @@ from ..values import a, show, value_ok
 from . import components, containers, literal_fields, loops, settings
 from .context import Context
 
-_KINDS = ("uses", "image", "python", "steps", "branches")
+_KINDS = ("uses", "image", "python", "importer", "steps", "branches")
 _CONTAINER_ONLY = ("command", "args", "inputs", "outputs")
 _NOT_ON_DAG = ("resources", "env", "kubernetes", "timeout", "retry", "cache")
 
@@ -64,7 +64,8 @@ def _kind(ctx: Context, sid: str, spec: dict, path: Path) -> str | None:
     # `image:` is a python step's base image, not a kind of its own there.
     kinds = [k for k in _KINDS if k in spec and not (k == "image" and "python" in spec)]
     if len(kinds) != 1:
-        ctx.error(path, MISPLACED_KEY, f'step "{sid}" needs exactly one of uses:, image:, python:, steps: or branches:'
+        ctx.error(path, MISPLACED_KEY, f'step "{sid}" needs exactly one of uses:, image:, python:, importer:, steps: or '
+                                       'branches:'
                                        + (f" (it has {', '.join(kinds)})" if kinds else ""), key=True)
     kind = kinds[0] if len(kinds) == 1 else None
     if kind != "image" and "image" not in kinds:
@@ -94,6 +95,12 @@ def step(ctx: Context, sid: str, spec: dict, path: Path, parent: Step | None, in
         step.component = containers.container(ctx, sid, spec, path)
     elif kind == "python":
         step.component = components.python(ctx, sid, spec, path)
+    elif kind == "importer":
+        step.component = components.importer(sid, spec["importer"], path)
+        for key in ("with", "resources", "env", "kubernetes", "timeout", "retry"):
+            if key in spec:
+                ctx.error(path + (key,), MISPLACED_KEY, f"an importer step takes no `{key}:`; it only records the "
+                                                        "artifact at `uri:`", key=True)
     elif kind == "steps":
         step.kind = "group"
         if "with" in spec:
@@ -102,6 +109,8 @@ def step(ctx: Context, sid: str, spec: dict, path: Path, parent: Step | None, in
     component_settings = step.component.settings if step.component is not None else {}
     inherited_here = settings.inherit(settings.inherit(inherited, component_settings), spec)
     args = {name: ctx.value(raw, path + ("with", name)) for name, raw in (spec.get("with") or {}).items()}
+    if kind == "importer":
+        args = {"uri": ctx.value(spec["importer"]["uri"], path + ("importer", "uri"))}
     step.args = {k: v for k, v in args.items() if v is not None}
     step.unparsed_args = frozenset(k for k, v in args.items() if v is None)
     if step.component is not None and step.component.dag is not None:
