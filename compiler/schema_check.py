@@ -1502,6 +1502,11 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                     data__description = data['description']
                     if not isinstance(data__description, str):
                         raise Invalid
+                if 'optional' in data_keys:
+                    data_keys.remove('optional')
+                    data__optional = data['optional']
+                    if not isinstance(data__optional, bool):
+                        raise Invalid
                 if data_keys:
                     raise Invalid
             data_any_of_count12 += 1

@@ -26,6 +26,9 @@ def task_inputs(task: dict, inputs: dict, results: dict[str, Result], run_name: 
     (`{{$.pipeline_job_name}}`, `{{$.pipeline_task_uuid}}`, ...) found in constants."""
     params, artifacts = {}, {}
     for name, binding in task.get("inputs", {}).get("parameters", {}).items():
+        source = binding.get("componentInputParameter")
+        if source is not None and source not in inputs["parameters"]:
+            continue  # an optional param the run left unset: the input is absent, its default (if any) applies
         params[name] = value(binding, inputs, results, run_name)
     for name, binding in task.get("inputs", {}).get("artifacts", {}).items():
         artifacts[name] = _artifacts(binding, inputs, results)

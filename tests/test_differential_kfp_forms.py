@@ -303,3 +303,33 @@ steps:
             {k: v for k, v in theirs["components"][name].items() if k != "executorLabel"}
     assert normalize(ours)["use"]["inputs"] == normalize(theirs)["use"]["inputs"]
     assert ours["root"]["dag"]["tasks"]["importer"]["inputs"] == theirs["root"]["dag"]["tasks"]["importer"]["inputs"]
+
+
+def test_optional_params_without_a_default(tmp_path):
+    from typing import Optional
+
+    @dsl.container_component
+    def show(x: str = "none"):
+        return dsl.ContainerSpec(image="alpine", command=["echo", x])
+
+    @dsl.pipeline(name="opt")
+    def opt(x: Optional[str] = None, y: Optional[int] = None):
+        _named(show(x=x), "show")
+
+    (tmp_path / "opt.yaml").write_text("""
+name: opt
+params:
+  x: {type: string, optional: true}
+  y: {type: int, optional: true}
+steps:
+  show:
+    image: alpine
+    command: [echo, "${{ inputs.x }}"]
+    inputs: {x: {type: string, default: none}}
+    with: {x: "${{ params.x }}"}
+""")
+    ours = _compiled(tmp_path / "opt.yaml")[0]
+    theirs = _kfp_ir(opt, tmp_path)[0]
+    _compare(ours, theirs)
+    assert ours["root"]["inputDefinitions"] == theirs["root"]["inputDefinitions"] == {"parameters": {
+        "x": {"isOptional": True, "parameterType": "STRING"}, "y": {"isOptional": True, "parameterType": "NUMBER_INTEGER"}}}

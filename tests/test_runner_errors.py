@@ -184,3 +184,24 @@ steps:
     assert code == 0, result
     assert result["steps"]["count"]["outputs"] == {"lines": 3}
     assert result["steps"]["raw"]["state"] == "succeeded"
+
+
+def test_an_optional_param_left_unset_leaves_the_input_to_its_default(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    path = tmp_path / "pipeline.yaml"
+    path.write_text("""
+name: optional
+params:
+  greeting: {type: string, optional: true}
+steps:
+  greet:
+    image: alpine
+    command: [sh, -c, 'printf "%s" "$0" > "$1"', "${{ inputs.text }}", "${{ outputs.said }}"]
+    inputs: {text: {type: string, default: hello}}
+    outputs: {said: string}
+    with: {text: "${{ params.greeting }}"}
+""")
+    code, result, _ = _run(path, capsys, "--no-cache")
+    assert (code, result["steps"]["greet"]["outputs"]) == (0, {"said": "hello"})
+    code, result, _ = _run(path, capsys, "--no-cache", "--param", "greeting=hi")
+    assert (code, result["steps"]["greet"]["outputs"]) == (0, {"said": "hi"})

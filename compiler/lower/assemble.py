@@ -94,7 +94,8 @@ def _root_inputs(lw: Lowering) -> dict:
             continue
         spec = definition(param.type) if not param.type.is_artifact else {"parameterType": "STRING"}
         if param.has_default:
-            spec["defaultValue"] = constant(param.default, param.type)
+            if param.default is not None:  # `optional: true` with no default: isOptional alone, as KFP writes it
+                spec["defaultValue"] = constant(param.default, param.type)
             spec["isOptional"] = True
         if param.description:
             spec["description"] = param.description

@@ -49,9 +49,9 @@ def param(ctx: Context, name: str, spec: Any, path: Path) -> Param:
     if isinstance(spec, str):
         return Param(name, Type(spec), path)
     t = Type(spec["type"])
-    has_default = "default" in spec
+    has_default = "default" in spec or bool(spec.get("optional"))  # optional: may be unset, no default value
     default = spec.get("default")
-    if has_default and not value_ok(default, t):
+    if "default" in spec and not value_ok(default, t):
         ctx.error(path + ("default",), BAD_DEFAULT, f"the default of param \"{name}\" must be {a(t)}, not {show(default)}")
     return Param(name, t, path, default, has_default, spec.get("description"))
 
