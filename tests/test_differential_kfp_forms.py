@@ -313,7 +313,7 @@ def test_optional_params_without_a_default(tmp_path):
         return dsl.ContainerSpec(image="alpine", command=["echo", x])
 
     @dsl.pipeline(name="opt")
-    def opt(x: Optional[str] = None, y: Optional[int] = None):
+    def opt(x: Optional[str] = None, y: Optional[int] = None):  # noqa: UP045 (the form KFP documents)
         _named(show(x=x), "show")
 
     (tmp_path / "opt.yaml").write_text("""
