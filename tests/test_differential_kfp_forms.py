@@ -333,3 +333,47 @@ steps:
     _compare(ours, theirs)
     assert ours["root"]["inputDefinitions"] == theirs["root"]["inputDefinitions"] == {"parameters": {
         "x": {"isOptional": True, "parameterType": "STRING"}, "y": {"isOptional": True, "parameterType": "NUMBER_INTEGER"}}}
+
+
+@dsl.container_component
+def product(x: int, y: int, out: dsl.OutputPath(int)):
+    return dsl.ContainerSpec(image="alpine", command=["sh", "-c", 'echo $(($0 * $1)) > "$2"', x, y, out])
+
+
+@dsl.container_component
+def total(vals: list):
+    return dsl.ContainerSpec(image="alpine", command=["echo", vals])
+
+
+def test_fan_in_across_nested_loops_is_a_list_of_lists(tmp_path):
+    @dsl.pipeline(name="nest")
+    def nest():
+        with dsl.ParallelFor([1, 2]) as a:
+            with dsl.ParallelFor([3, 4]) as b:
+                s = _named(product(x=a, y=b), "product")
+        _named(total(vals=dsl.Collected(s.outputs["out"])), "total")
+
+    (tmp_path / "nest.yaml").write_text("""
+name: nest
+steps:
+  rows:
+    for_each: [1, 2]
+    as: a
+    steps:
+      product:
+        for_each: [3, 4]
+        as: b
+        image: alpine
+        command: [sh, -c, 'echo $(($0 * $1)) > "$2"', "${{ inputs.x }}", "${{ inputs.y }}", "${{ outputs.out }}"]
+        inputs: {x: int, y: int}
+        outputs: {out: int}
+        with: {x: "${{ a }}", y: "${{ b }}"}
+  total:
+    image: alpine
+    command: [echo, "${{ inputs.vals }}"]
+    inputs: {vals: list}
+    with: {vals: "${{ steps.product.outputs.out }}"}
+""")
+    ours = _compiled(tmp_path / "nest.yaml")[0]
+    theirs = _kfp_ir(nest, tmp_path)[0]
+    _compare(ours, theirs)

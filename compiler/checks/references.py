@@ -318,11 +318,13 @@ class _Resolver:
                                      "or use `branches:` with an `else:` and a branch output")
             return None
         loops = [s for s in [producer] + producer.ancestors() if s.loop is not None and s not in chain]
-        if len(loops) > 1:
-            self.error(use, TYPE_MISMATCH, f"`{ref.text}` is gathered from {len(loops)} nested loops; "
-                                     "gather it inside the outer loop first")
+        if len(loops) > 1 and port.type.is_artifact:
+            self.error(use, TYPE_MISMATCH, f"`{ref.text}` is gathered from {len(loops)} nested loops, and KFP passes "
+                                           "one level of artifact lists; gather it inside the outer loop first")
             return None
-        t = Type("list", port.type) if loops else port.type
+        t = port.type
+        for _ in loops:  # one list level per loop left: a list of lists from nested loops
+            t = Type("list", t)
         if use.step is not None:
             self.result.edges.append((producer, use.step, use.template.path))
         return RefInfo("output", t, producer=producer, output=port)
