@@ -146,7 +146,7 @@ class Run:
         condition = task.get("triggerPolicy", {}).get("condition")
         if condition and not self.conditions.holds(condition, values["parameters"]):
             return self._skip(path, name, task, "skipped", "if: false")
-        if "parameterIterator" in task:
+        if "parameterIterator" in task or "artifactIterator" in task:
             return self._run_loop(name, task, component, values, path)
         if "dag" in component:
             return self._dag_result(*self.run_dag(component, values, path + (name,)))
@@ -173,19 +173,28 @@ class Run:
     # ---- loops ---------------------------------------------------------------------------
 
     def _run_loop(self, name: str, task: dict, component: dict, values: dict, path: tuple) -> Result:
-        iterator = task["parameterIterator"]
+        over_artifacts = "artifactIterator" in task
+        iterator = task["artifactIterator" if over_artifacts else "parameterIterator"]
         items = iterator["items"]
-        sequence = json.loads(items["raw"]) if "raw" in items else values["parameters"][items["inputParameter"]]
-        if isinstance(sequence, str):
-            sequence = json.loads(sequence)
+        if over_artifacts:  # one artifact per iteration
+            sequence = values["artifacts"][items["inputArtifact"]]
+        else:
+            sequence = json.loads(items["raw"]) if "raw" in items else values["parameters"][items["inputParameter"]]
+            if isinstance(sequence, str):
+                sequence = json.loads(sequence)
         limit = task.get("iteratorPolicy", {}).get("parallelismLimit") or len(sequence) or 1
 
         def iteration(index_item):
             index, item = index_item
             here = path + (f"{name}[{index}]",)
-            self.tracker.items["/".join(here)] = item
+            self.tracker.items["/".join(here)] = os.path.basename(item["uri"]) if over_artifacts else item
             self.tracker.pending(component, here)
-            scoped = {"parameters": {**values["parameters"], iterator["itemInput"]: item}, "artifacts": values["artifacts"]}
+            if over_artifacts:
+                scoped = {"parameters": values["parameters"],
+                          "artifacts": {**values["artifacts"], iterator["itemInput"]: [item]}}
+            else:
+                scoped = {"parameters": {**values["parameters"], iterator["itemInput"]: item},
+                          "artifacts": values["artifacts"]}
             return self.run_dag(component, scoped, here)
 
         with ThreadPoolExecutor(max_workers=limit) as pool:

@@ -377,3 +377,60 @@ steps:
     ours = _compiled(tmp_path / "nest.yaml")[0]
     theirs = _kfp_ir(nest, tmp_path)[0]
     _compare(ours, theirs)
+
+
+@dsl.container_component
+def make_model(m: dsl.Output[dsl.Model]):
+    return dsl.ContainerSpec(image="alpine", command=["touch", m.path])
+
+
+@dsl.container_component
+def use_model(m: dsl.Input[dsl.Model]):
+    return dsl.ContainerSpec(image="alpine", command=["cat", m.path])
+
+
+def test_for_each_over_a_list_of_artifacts(tmp_path):
+    from typing import List  # noqa: UP035 (KFP reads typing.List)
+
+    @dsl.pipeline(name="inner")
+    def inner() -> List[dsl.Model]:  # noqa: UP006 (the form KFP documents)
+        with dsl.ParallelFor([1, 2]):
+            t = _named(make_model(), "make")
+        return dsl.Collected(t.outputs["m"])
+
+    @dsl.pipeline(name="artloop")
+    def artloop():
+        i = _named(inner(), "models")
+        with dsl.ParallelFor(i.output) as m:
+            _named(use_model(m=m), "use")
+
+    (tmp_path / "inner.yaml").write_text("""
+name: inner
+steps:
+  make:
+    for_each: [1, 2]
+    image: alpine
+    command: [touch, "${{ outputs.m }}"]
+    outputs: {m: model}
+outputs:
+  Output: ${{ steps.make.outputs.m }}
+""")
+    (tmp_path / "outer.yaml").write_text("""
+name: artloop
+steps:
+  models:
+    uses: ./inner.yaml
+  use:
+    for_each: ${{ steps.models.outputs.Output }}
+    image: alpine
+    command: [cat, "${{ inputs.m }}"]
+    inputs: {m: model}
+    with: {m: "${{ item }}"}
+""")
+    ours = _compiled(tmp_path / "outer.yaml")[0]
+    theirs = _kfp_ir(artloop, tmp_path)[0]
+    _compare(ours, theirs)
+    loop = next(t for t in ours["root"]["dag"]["tasks"].values() if "artifactIterator" in t)
+    kfp_loop = next(t for t in theirs["root"]["dag"]["tasks"].values() if "artifactIterator" in t)
+    assert set(loop["artifactIterator"]) == set(kfp_loop["artifactIterator"]) == {"itemInput", "items"}
+    assert list(loop["artifactIterator"]["items"]) == ["inputArtifact"]

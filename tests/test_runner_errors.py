@@ -231,3 +231,39 @@ outputs:
     code, result, _ = _run(path, capsys)
     assert code == 0, result
     assert result["outputs"]["parameters"] == {"products": [[3, 4], [6, 8]]}
+
+
+def test_for_each_over_gathered_artifacts_runs_once_per_artifact(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    (tmp_path / "inner.yaml").write_text("""
+name: inner
+steps:
+  make:
+    for_each: [3, 5]
+    image: alpine
+    command: [sh, -c, 'seq "$0" > "$1"', "${{ inputs.n }}", "${{ outputs.m }}"]
+    inputs: {n: int}
+    outputs: {m: dataset}
+    with: {n: "${{ item }}"}
+outputs:
+  files: ${{ steps.make.outputs.m }}
+""")
+    path = tmp_path / "pipeline.yaml"
+    path.write_text("""
+name: artifacts
+steps:
+  made:
+    uses: ./inner.yaml
+  count:
+    for_each: ${{ steps.made.outputs.files }}
+    image: alpine
+    command: [sh, -c, 'wc -l < "$0" | tr -d " " > "$1"', "${{ inputs.d }}", "${{ outputs.lines }}"]
+    inputs: {d: dataset}
+    outputs: {lines: int}
+    with: {d: "${{ item }}"}
+outputs:
+  lines: ${{ steps.count.outputs.lines }}
+""")
+    code, result, _ = _run(path, capsys)
+    assert code == 0, result
+    assert result["outputs"]["parameters"] == {"lines": [3, 5]}

@@ -196,8 +196,8 @@ class _Resolver:
         if step not in self.result.loop_items:
             items = step.loop.items
             self.resolve_use(Use(items, items.whole, items.offsets[0], step, inside=False))
-            t = self.result.type_of(items.whole)
-            self.result.loop_items[step] = element_type(t) if not t.is_artifact else ANY
+            t = self.result.type_of(items.whole)  # a list of artifacts gives one artifact per item
+            self.result.loop_items[step] = element_type(t) if t.name in ("list", "any") else ANY
         return self.result.loop_items[step]
 
     def branch_output(self, route: Step, name: str, ref: Ref, use: Use) -> RefInfo | None:

@@ -195,7 +195,7 @@ class _Checker:
         t = self.type_of(items.whole, ctx)
         if t is None:
             return
-        if t.name not in ("list", "any") or t.is_artifact:
+        if t.name not in ("list", "any") or (t.is_artifact and t.name != "list"):
             self.error(ctx, TYPE_MISMATCH, f"`for_each:` needs a list, but `{_text(items.whole)}` is {_a(t)}")
             return
 

@@ -89,9 +89,8 @@ def bind(lw: Lowering, scope: Scope, src: Source) -> tuple[dict, str | None]:
         return {key: src.key if scope is lw.root else ensure_input(lw, scope, src)}, None
     if src.kind == "loop":
         loop = lw.loop_scope[src.key]
-        if scope is loop:
-            return {"componentInputParameter": loop.item_input}, None
-        return {"componentInputParameter": ensure_input(lw, scope, src)}, None
+        key = "componentInputArtifact" if artifact else "componentInputParameter"
+        return {key: loop.item_input if scope is loop else ensure_input(lw, scope, src)}, None
     producer, output = src.key
     pscope, ptask = lw.leaf[producer]
     if pscope is scope:

@@ -56,7 +56,7 @@ class Normalizer:
 
     @staticmethod
     def _group_kind(name, task):
-        if "parameterIterator" in task:
+        if _iterator(task):
             return "loop"
         if "triggerPolicy" in task and "condition" in task["triggerPolicy"]:
             return "condition"
@@ -65,9 +65,9 @@ class Normalizer:
         return None  # a plain group: KFP has none; its tasks count as the parent's
 
     def _group_detail(self, task, frame):
-        if "parameterIterator" in task:
-            it = task["parameterIterator"]["items"]
-            items = ("raw", json.loads(it["raw"])) if "raw" in it else self._source(task, it["inputParameter"], frame, in_task=True)
+        if _iterator(task):
+            it = _iterator(task)["items"]
+            items = ("raw", json.loads(it["raw"])) if "raw" in it else self._source(task, _items_input(it), frame, in_task=True)
             return (repr(items), task.get("iteratorPolicy", {}).get("parallelismLimit"))
         if "triggerPolicy" in task and "condition" in task["triggerPolicy"]:
             cond = task["triggerPolicy"]["condition"]
@@ -86,10 +86,10 @@ class Normalizer:
         # An input of the DAG `comp`: the loop item, or bound by its task in the parent.
         if parent_task is None:
             return ("param", input_name)
-        iterator = parent_task.get("parameterIterator")
+        iterator = _iterator(parent_task)
         if iterator and iterator["itemInput"] == input_name:
             it = iterator["items"]
-            items = ("raw", json.loads(it["raw"])) if "raw" in it else self._source(parent_task, it["inputParameter"], parent_frame, True)
+            items = ("raw", json.loads(it["raw"])) if "raw" in it else self._source(parent_task, _items_input(it), parent_frame, True)
             return ("item", items)
         return self._source(parent_task, input_name, parent_frame, in_task=True)
 
@@ -130,7 +130,7 @@ class Normalizer:
             sel = selector["artifactSelectors"][0]
             inner_task, inner_key = sel["producerSubtask"], sel["outputArtifactKey"]
         inner = self._output(child["dag"]["tasks"][inner_task], inner_key, (child, producer_task, frame))
-        return ("collected", inner) if "parameterIterator" in producer_task else inner
+        return ("collected", inner) if _iterator(producer_task) else inner
 
     def _leaf(self, name, task, comp, frame, path):
         executor = self.executors[comp["executorLabel"]]  # a container or an importer
@@ -206,3 +206,12 @@ def root_outputs(spec: dict) -> dict:
             key = sel.get("outputParameterKey") or sel.get("outputArtifactKey")
             out[name] = n._output(spec["root"]["dag"]["tasks"][sel["producerSubtask"]], key, frame)
     return out
+
+
+def _iterator(task: dict) -> dict | None:
+    """A loop task's iterator: over parameters, or (KFP's artifactIterator) over artifacts."""
+    return task.get("parameterIterator") or task.get("artifactIterator")
+
+
+def _items_input(items: dict) -> str:
+    return items.get("inputParameter") or items.get("inputArtifact")
