@@ -345,15 +345,7 @@ def total(vals: list):
     return dsl.ContainerSpec(image="alpine", command=["echo", vals])
 
 
-def test_fan_in_across_nested_loops_is_a_list_of_lists(tmp_path):
-    @dsl.pipeline(name="nest")
-    def nest():
-        with dsl.ParallelFor([1, 2]) as a:
-            with dsl.ParallelFor([3, 4]) as b:
-                s = _named(product(x=a, y=b), "product")
-        _named(total(vals=dsl.Collected(s.outputs["out"])), "total")
-
-    (tmp_path / "nest.yaml").write_text("""
+NESTED_LOOPS = """
 name: nest
 steps:
   rows:
@@ -368,7 +360,18 @@ steps:
         inputs: {x: int, y: int}
         outputs: {out: int}
         with: {x: "${{ a }}", y: "${{ b }}"}
-  total:
+"""
+
+
+def test_fan_in_across_nested_loops_is_a_list_of_lists(tmp_path):
+    @dsl.pipeline(name="nest")
+    def nest():
+        with dsl.ParallelFor([1, 2]) as a:
+            with dsl.ParallelFor([3, 4]) as b:
+                s = _named(product(x=a, y=b), "product")
+        _named(total(vals=dsl.Collected(s.outputs["out"])), "total")
+
+    (tmp_path / "nest.yaml").write_text(NESTED_LOOPS + """  total:
     image: alpine
     command: [echo, "${{ inputs.vals }}"]
     inputs: {vals: list}

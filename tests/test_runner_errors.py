@@ -208,26 +208,11 @@ steps:
 
 
 def test_fan_in_across_nested_loops_runs_as_a_list_of_lists(tmp_path, monkeypatch, capsys):
+    from test_differential_kfp_forms import NESTED_LOOPS
+
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     path = tmp_path / "pipeline.yaml"
-    path.write_text("""
-name: nest
-steps:
-  rows:
-    for_each: [1, 2]
-    as: a
-    steps:
-      product:
-        for_each: [3, 4]
-        as: b
-        image: alpine
-        command: [sh, -c, 'echo $(($0 * $1)) > "$2"', "${{ inputs.x }}", "${{ inputs.y }}", "${{ outputs.out }}"]
-        inputs: {x: int, y: int}
-        outputs: {out: int}
-        with: {x: "${{ a }}", y: "${{ b }}"}
-outputs:
-  products: ${{ steps.product.outputs.out }}
-""")
+    path.write_text(NESTED_LOOPS + "outputs:\n  products: ${{ steps.product.outputs.out }}\n")
     code, result, _ = _run(path, capsys)
     assert code == 0, result
     assert result["outputs"]["parameters"] == {"products": [[3, 4], [6, 8]]}
