@@ -437,3 +437,47 @@ steps:
     kfp_loop = next(t for t in theirs["root"]["dag"]["tasks"].values() if "artifactIterator" in t)
     assert set(loop["artifactIterator"]) == set(kfp_loop["artifactIterator"]) == {"itemInput", "items"}
     assert list(loop["artifactIterator"]["items"]) == ["inputArtifact"]
+
+
+@dsl.container_component
+def pick(cpu: dsl.OutputPath(str), secret: dsl.OutputPath(str)):
+    return dsl.ContainerSpec(image="alpine", command=["sh", "-c", "echo 2 > $0; echo s > $1", cpu, secret])
+
+
+@dsl.container_component
+def work():
+    return dsl.ContainerSpec(image="alpine", command=["true"])
+
+
+def test_resources_and_secret_names_from_step_outputs(tmp_path):
+    from kfp import kubernetes
+
+    @dsl.pipeline(name="resout")
+    def resout():
+        p = _named(pick(), "pick")
+        w = _named(work(), "work")
+        w.set_cpu_limit(p.outputs["cpu"])
+        kubernetes.use_secret_as_env(w, secret_name=p.outputs["secret"], secret_key_to_env={"k": "K"})
+
+    (tmp_path / "resout.yaml").write_text("""
+name: resout
+steps:
+  pick:
+    image: alpine
+    command: [sh, -c, "echo 2 > $0; echo s > $1", "${{ outputs.cpu }}", "${{ outputs.secret }}"]
+    outputs: {cpu: string, secret: string}
+  work:
+    image: alpine
+    command: ["true"]
+    resources: {cpu: "${{ steps.pick.outputs.cpu }}"}
+    kubernetes:
+      secrets: [{name: "${{ steps.pick.outputs.secret }}", env: {K: k}}]
+""")
+    ours = _compiled(tmp_path / "resout.yaml")
+    theirs = _kfp_ir(resout, tmp_path)
+    _compare(ours[0], theirs[0], ours[1], theirs[1])
+    ours_exec = ours[0]["deploymentSpec"]["executors"]["exec-work"]["container"]["resources"]
+    assert ours_exec == {"resourceCpuLimit": "{{$.inputs.parameters['pipelinechannel--pick--cpu']}}"}
+    secret = ours[1]["platforms"]["kubernetes"]["deploymentSpec"]["executors"]["exec-work"]["secretAsEnv"][0]
+    assert secret["secretNameParameter"] == {"taskOutputParameter": {"outputParameterKey": "secret",
+                                                                     "producerTask": "pick"}}

@@ -142,7 +142,7 @@ class _Checker:
                 allowed = ("int", "string") if field == "gpu" else ("string",)
                 self.param_value(value, allowed, f"`{field}`")
             if step.component is not None:
-                self.param_value(step.component.image, ("string",), "`image`")
+                self.param_value(step.component.image, ("string",), "`image`", outputs=False)
             if step.kind == "branches":
                 self.branch_outputs(step)
         for name, template in self.pipeline.outputs.items():
@@ -171,21 +171,24 @@ class _Checker:
                     self.error(ctx, TYPE_MISMATCH, f'branch output "{name}" is {_a(info.type)} in branch {i + 1} but '
                                              f"{_a(first[1])} in branch {first[0] + 1}; every branch must give the same type")
 
-    def param_value(self, value, allowed: tuple[str, ...], what: str):
-        """Resources, image and Kubernetes names from `${{ }}`: KFP resolves pipeline params there."""
+    def param_value(self, value, allowed: tuple[str, ...], what: str, outputs: bool = True):
+        """Resources, image and Kubernetes names from `${{ }}`: KFP resolves pipeline params there, and
+        (not for the image) step outputs, as task inputs the backend reads when the task starts."""
         if not isinstance(value, Template) or value.whole is None:
             return
         ctx = _Ctx(value, value.offsets[0])
         wanted = " or ".join(allowed)
+        sources = "param or step output" if outputs else "param"
         info = self.refs.info(value.whole) if isinstance(value.whole, Ref) else None
         if info is None:
             if not isinstance(value.whole, Ref):
-                self.error(ctx, TYPE_MISMATCH, f"{what} takes a literal or a {wanted} param")
+                self.error(ctx, TYPE_MISMATCH, f"{what} takes a literal or a {wanted} {sources}")
             return
-        if info.kind != "param" or info.type.name not in allowed:
-            kind = "param" if info.kind == "param" else "value"
-            self.error(ctx, TYPE_MISMATCH, f"{what} takes a literal or a {wanted} param, not {_a(info.type)} {kind} "
-                                     f"(`{value.whole.text}`)")
+        kinds = ("param", "output") if outputs else ("param",)
+        if info.kind not in kinds or info.type.name not in allowed:
+            kind = {"param": "param", "output": "step output"}.get(info.kind, "value")
+            self.error(ctx, TYPE_MISMATCH, f"{what} takes a literal or a {wanted} {sources}, not {_a(info.type)} "
+                                           f"{kind} (`{value.whole.text}`)")
 
     def loop(self, step: Step):
         items = step.loop.items

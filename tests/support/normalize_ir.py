@@ -149,12 +149,24 @@ class Normalizer:
             "inputs": inputs,
             "waits_for": self._waits_for(task, frame),
             "interface": {k: _num(v) for k, v in comp.items() if k != "executorLabel"},
-            "container": _num(executor),
+            "container": self._traced(_num(executor), task, frame),
             "caching": task.get("cachingOptions"),
             "retry": task.get("retryPolicy"),
             "trigger": task.get("triggerPolicy", {}).get("strategy"),
             "kubernetes": self._platform(self.platform.get(comp["executorLabel"], {}), frame),
         }
+
+    def _traced(self, node, task, frame):
+        """The executor with each `{{$.inputs.parameters['pipelinechannel--...']}}` replaced by its source:
+        channel names are the compilers' own, the values they carry are what must agree."""
+        if isinstance(node, dict):
+            return {k: self._traced(v, task, frame) for k, v in node.items()}
+        if isinstance(node, list):
+            return [self._traced(v, task, frame) for v in node]
+        if isinstance(node, str) and "pipelinechannel--" in node:
+            return _PLACEHOLDER.sub(lambda m: repr(self._source(task, m.group(1), frame, in_task=True))
+                                    if m.group(1).startswith("pipelinechannel--") else m.group(0), node)
+        return node
 
     def _platform(self, config, frame):
         """Platform settings with each `componentInputParameter` traced to its source."""
