@@ -6,18 +6,32 @@ scalars are written in flow style (`componentRef: {name: comp-train}`):
 IR stays readable and smaller than KFP's.
 
 The text is exactly what `yaml.dump(..., Dumper=CSafeDumper, sort_keys=True,
-default_flow_style=None)` writes, made faster: PyYAML's representer is pure
-Python and was a third of compiling a large pipeline, so the node tree is
-built here in one tight pass (with the representer's own rules for scalars
-and flow style) and handed to libyaml's emitter. IR that holds anything
-else (a shared dict, which PyYAML writes as an anchor; an unusual type)
-goes the standard way.
+default_flow_style=None)` writes, made faster: PyYAML's representer and
+serializer walk a node tree in Python and were a third of compiling a large
+pipeline, so the event stream is built here in one pass (with the
+representer's own rules for scalars and flow style) and handed straight to
+libyaml's emitter. IR that holds anything else (a shared dict, which PyYAML
+writes as an anchor; an unusual type) goes the standard way. Tests compare
+the two on every golden file and on random documents.
 """
 
 from __future__ import annotations
 
+import io
+
 import yaml
-from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from yaml.events import (
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+    StreamStartEvent,
+)
+from yaml.nodes import ScalarNode
 
 try:
     _Base = yaml.CSafeDumper
@@ -67,44 +81,86 @@ def _float(value: float) -> str:
     return text.replace("e", ".0e", 1) if "." not in text and "e" in text else text
 
 
-def _node(value, seen: set[int]):
-    kind = type(value)
-    if kind is str:
-        return ScalarNode(_STR, value)
-    if kind is dict:
-        if id(value) in seen:
+_SCALAR_TYPES = (str, bool, int, float, type(None))
+
+
+class _Events:
+    """The event stream `yaml.serialize` would produce for the data, built in one pass.
+
+    Per scalar, whether its plain and quoted forms read back as its own type (which decides
+    quoting) is asked of the dumper's resolver once per distinct text, not twice per scalar.
+    """
+
+    def __init__(self, dumper):
+        self.resolve = dumper.resolve
+        self.implicit: dict[tuple[str, str], tuple[bool, bool]] = {}
+        self.out: list = []
+        self.seen: set[int] = set()
+
+    def scalar(self, tag: str, text: str) -> None:
+        implicit = self.implicit.get((tag, text))
+        if implicit is None:
+            implicit = self.implicit[(tag, text)] = (self.resolve(ScalarNode, text, (True, False)) == tag,
+                                                     self.resolve(ScalarNode, text, (False, True)) == tag)
+        self.out.append(ScalarEvent(None, tag, implicit, text))
+
+    def value(self, value) -> None:
+        kind = type(value)
+        if kind is str:
+            self.scalar(_STR, value)
+        elif kind is dict:
+            if id(value) in self.seen:
+                raise _Standard
+            self.seen.add(id(value))
+            try:
+                items = sorted(value.items())
+            except TypeError:
+                raise _Standard from None
+            flow = all(type(k) in _SCALAR_TYPES and type(v) in _SCALAR_TYPES for k, v in items)
+            self.out.append(MappingStartEvent(None, _MAP, True, flow_style=flow))
+            for k, v in items:
+                self.value(k)
+                self.value(v)
+            self.out.append(MappingEndEvent())
+        elif kind is list:
+            if id(value) in self.seen:
+                raise _Standard
+            self.seen.add(id(value))
+            self.out.append(SequenceStartEvent(None, _SEQ, True, flow_style=all(type(v) in _SCALAR_TYPES
+                                                                                for v in value)))
+            for v in value:
+                self.value(v)
+            self.out.append(SequenceEndEvent())
+        elif kind is bool:
+            self.scalar(_BOOL, "true" if value else "false")
+        elif kind is int:
+            self.scalar(_INT, str(value))
+        elif kind is float:
+            self.scalar(_FLOAT, _float(value))
+        elif value is None:
+            self.scalar(_NULL, "null")
+        else:
             raise _Standard
-        seen.add(id(value))
-        try:
-            items = sorted(value.items())
-        except TypeError:
-            raise _Standard from None
-        pairs = [(_node(k, seen), _node(v, seen)) for k, v in items]
-        flow = all(type(k) is ScalarNode and type(v) is ScalarNode for k, v in pairs)
-        return MappingNode(_MAP, pairs, flow_style=flow)
-    if kind is list:
-        if id(value) in seen:
-            raise _Standard
-        seen.add(id(value))
-        items = [_node(v, seen) for v in value]
-        return SequenceNode(_SEQ, items, flow_style=all(type(i) is ScalarNode for i in items))
-    if kind is bool:
-        return ScalarNode(_BOOL, "true" if value else "false")
-    if kind is int:
-        return ScalarNode(_INT, str(value))
-    if kind is float:
-        return ScalarNode(_FLOAT, _float(value))
-    if value is None:
-        return ScalarNode(_NULL, "null")
-    raise _Standard
 
 
 def dump(data: dict) -> str:
+    stream = io.StringIO()
+    dumper = _Dumper(stream, **_OPTIONS)
     try:
-        node = _node(data, set())
-    except _Standard:
-        return yaml.dump(data, Dumper=_Dumper, sort_keys=True, default_flow_style=None, **_OPTIONS)
-    return yaml.serialize(node, Dumper=_Dumper, **_OPTIONS)
+        events = _Events(dumper)
+        try:
+            events.value(data)
+        except _Standard:
+            return yaml.dump(data, Dumper=_Dumper, sort_keys=True, default_flow_style=None, **_OPTIONS)
+        dumper.emit(StreamStartEvent())
+        dumper.emit(DocumentStartEvent(explicit=False))
+        for event in events.out:
+            dumper.emit(event)
+        dumper.emit(DocumentEndEvent(explicit=False))
+        dumper.emit(StreamEndEvent())
+    finally:
+        dumper.dispose()
+    return stream.getvalue()
 
 
 def ir_text(pipeline_spec: dict, platform_spec: dict | None, source_name: str) -> str:

@@ -155,6 +155,17 @@ def load_bytes(raw: bytes, file: str, documents: int = 1) -> LoadResult:
     return LoadResult(Document(file, docs[0], positions, key_positions, lines, more=tuple(docs[1:])), [])
 
 
+def _parse(text: str):
+    """The parser's events, as `yaml.parse` gives them, without its check-then-get per event."""
+    loader = _Loader(text)
+    try:
+        get = loader.get_event
+        while (event := get()) is not None:
+            yield event
+    finally:
+        loader.dispose()
+
+
 def _pos(mark) -> tuple[int, int]:
     return (mark.line + 1, mark.column + 1)
 
@@ -175,7 +186,7 @@ class _Composer:
         raise _Stop(make(self.file, pos[0], pos[1], code, message))
 
     def compose(self, text: str):
-        events = yaml.parse(text, Loader=_Loader)
+        events = _parse(text)
         try:
             docs = []
             for event in events:
