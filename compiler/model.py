@@ -234,6 +234,7 @@ class Step:
     kubernetes: Kubernetes = Kubernetes()
     display_name: str | None = None
     children: list[Step] = dataclasses.field(default_factory=list)
+    finally_children: list[Step] = dataclasses.field(default_factory=list)  # a top-level group's `finally:`
     parent: Step | None = None
     in_finally: bool = False
     ignore_upstream_failure: bool = False   # runs even when a step it waits for failed
@@ -257,7 +258,7 @@ class Step:
 
     def walk(self):
         yield self
-        for child in self.children:
+        for child in self.children + self.finally_children:
             yield from child.walk()
 
 

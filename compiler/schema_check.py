@@ -644,6 +644,10 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                         raise Invalid
                 if data__importer_keys:
                     raise Invalid
+        if 'finally' in data_keys:
+            data_keys.remove('finally')
+            data__finally = data['finally']
+            validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_steps(data__finally, custom_formats, None)
         if data_keys:
             raise Invalid
     return data

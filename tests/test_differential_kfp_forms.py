@@ -481,3 +481,55 @@ steps:
     secret = ours[1]["platforms"]["kubernetes"]["deploymentSpec"]["executors"]["exec-work"]["secretAsEnv"][0]
     assert secret["secretNameParameter"] == {"taskOutputParameter": {"outputParameterKey": "secret",
                                                                      "producerTask": "pick"}}
+
+
+@dsl.container_component
+def say(x: str):
+    return dsl.ContainerSpec(image="alpine", command=["echo", x])
+
+
+@dsl.container_component
+def report(x: str, status: dsl.PipelineTaskFinalStatus):
+    return dsl.ContainerSpec(image="alpine", command=["echo", x])
+
+
+SIDE_BY_SIDE = """
+name: side-exit
+steps:
+  first:
+    steps:
+      a: {image: alpine, command: [echo, "${{ inputs.x }}"], inputs: {x: string}, with: {x: a}}
+    finally:
+      report_one:
+        image: alpine
+        command: [echo, "${{ inputs.x }}"]
+        inputs: {x: string, status: dict}
+        with: {x: one, status: "${{ pipeline.status }}"}
+  second:
+    steps:
+      b: {image: alpine, command: [echo, "${{ inputs.x }}"], inputs: {x: string}, with: {x: b}}
+    finally:
+      report_two:
+        image: alpine
+        command: [echo, "${{ inputs.x }}"]
+        inputs: {x: string, status: dict}
+        with: {x: two, status: "${{ pipeline.status }}"}
+"""
+
+
+def test_finally_on_groups_is_exit_handlers_side_by_side(tmp_path):
+    @dsl.pipeline(name="side-exit")
+    def side_exit():
+        with dsl.ExitHandler(_named(report(x="one"), "report-one")):
+            _named(say(x="a"), "a")
+        with dsl.ExitHandler(_named(report(x="two"), "report-two")):
+            _named(say(x="b"), "b")
+
+    (tmp_path / "side.yaml").write_text(SIDE_BY_SIDE)
+    ours = _compiled(tmp_path / "side.yaml")[0]
+    theirs = _kfp_ir(side_exit, tmp_path)[0]
+    _compare(ours, theirs)
+    for name, handler in (("report-one", "exit-handler-1"), ("report-two", "exit-handler-2")):
+        task = ours["root"]["dag"]["tasks"][name]
+        assert task["dependentTasks"] == [handler]
+        assert task["inputs"]["parameters"]["status"] == {"taskFinalStatus": {"producerTask": handler}}

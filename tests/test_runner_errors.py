@@ -252,3 +252,43 @@ outputs:
     code, result, _ = _run(path, capsys)
     assert code == 0, result
     assert result["outputs"]["parameters"] == {"lines": [3, 5]}
+
+
+
+GROUPS_WITH_FINALLY = """
+name: side-exit
+steps:
+  first:
+    steps:
+      a: {image: alpine, command: [sh, -c, "exit 1"]}
+    finally:
+      report_one:
+        image: alpine
+        command: [sh, -c, 'printf "%s" "$0" > "$1"', "${{ inputs.status }}", "${{ outputs.seen }}"]
+        inputs: {status: dict}
+        outputs: {seen: string}
+        with: {status: "${{ pipeline.status }}"}
+  second:
+    steps:
+      b: {image: alpine, command: [sh, -c, "true"]}
+    finally:
+      report_two:
+        image: alpine
+        command: [sh, -c, 'printf "%s" "$0" > "$1"', "${{ inputs.status }}", "${{ outputs.seen }}"]
+        inputs: {status: dict}
+        outputs: {seen: string}
+        with: {status: "${{ pipeline.status }}"}
+"""
+
+
+def test_each_groups_finally_runs_after_its_own_steps_with_its_status(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(GROUPS_WITH_FINALLY)
+    code, result, _ = _run(path, capsys)
+    assert code == 1  # `a` failed
+    states = {s["step"]: s["state"] for s in result["steps"].values()}
+    assert states == {"a": "failed", "b": "succeeded", "report_one": "succeeded", "report_two": "succeeded"}
+    seen = {s["step"]: json.loads(s["outputs"]["seen"])["state"] for s in result["steps"].values()
+            if s["step"].startswith("report")}
+    assert seen == {"report_one": "FAILED", "report_two": "SUCCEEDED"}

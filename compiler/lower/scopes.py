@@ -45,6 +45,10 @@ def place(lw: Lowering, step: Step, scope: Scope) -> None:
     if is_group:
         if step.loop is not None and step.condition is None:
             group = current
+        elif step.finally_children:  # the group's DAG is its exit handler, its `finally:` steps beside it
+            group = new_scope(lw, "exit", current)
+            lw.exit_of[step] = group
+            outer_task = outer_task or group.task
         else:
             group = new_scope(lw, "group", current, base=name)
             outer_task = outer_task or group.task
@@ -55,6 +59,8 @@ def place(lw: Lowering, step: Step, scope: Scope) -> None:
         lw.leaf[step] = (group, group.task)
         for child in step.children:
             place(lw, child, group)
+        for child in step.finally_children:
+            place(lw, child, scope)
     else:
         if step.condition is not None:
             cond = new_scope(lw, "condition", current)

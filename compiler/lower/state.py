@@ -66,7 +66,8 @@ class Lowering:
     loop_scope: dict[Step, Scope] = dataclasses.field(default_factory=dict)
     condition_of: dict[Step, Scope] = dataclasses.field(default_factory=dict)
     branches_scope: dict[Step, Scope] = dataclasses.field(default_factory=dict)
-    exit_scope: Scope | None = None
+    exit_scope: Scope | None = None  # the pipeline's `finally:` exit handler
+    exit_of: dict[Step, Scope] = dataclasses.field(default_factory=dict)  # a group's `finally:` exit handler
     components: dict[str, dict] = dataclasses.field(default_factory=dict)
     executors: dict[str, dict] = dataclasses.field(default_factory=dict)
     executor_names: dict[str, str] = dataclasses.field(default_factory=dict)  # content key -> executor label

@@ -29,7 +29,7 @@ def lower_step(lw: Lowering, step: Step) -> None:
     if step.condition is not None:
         conditions.lower_condition(lw, step)
     if step.kind == "group":
-        for child in step.children:
+        for child in step.children + step.finally_children:
             lower_step(lw, child)
         return
     task = scope.tasks[name]
@@ -42,7 +42,7 @@ def lower_step(lw: Lowering, step: Step) -> None:
             status_inputs.add(input_name)
     if step.in_finally:  # also a nested pipeline: it starts when everything else has ended
         task["triggerPolicy"] = {"strategy": "ALL_UPSTREAM_TASKS_COMPLETED"}
-        wait(task, lw.exit_scope.task)
+        wait(task, exit_handler(lw, step).task)
     elif step.ignore_upstream_failure:
         task["triggerPolicy"] = {"strategy": "ALL_UPSTREAM_TASKS_COMPLETED"}
     if component.dag is not None:
@@ -58,6 +58,11 @@ def lower_step(lw: Lowering, step: Step) -> None:
                                "backoffFactor": r.factor, "backoffMaxDuration": ir_values.duration(r.max_backoff_s)}
 
 
+def exit_handler(lw: Lowering, step: Step) -> Scope:
+    """The exit handler a `finally:` step follows: its group's, or the pipeline's."""
+    return lw.exit_of[step.parent] if step.parent is not None else lw.exit_scope
+
+
 def _bind_input(lw: Lowering, scope: Scope, task: dict, step: Step, input_name: str, value) -> bool:
     """Set one `with:` input on the task; True when it is the pipeline's final status."""
     port = step.component.inputs[input_name]
@@ -68,7 +73,7 @@ def _bind_input(lw: Lowering, scope: Scope, task: dict, step: Step, input_name: 
     if isinstance(whole, Ref):
         info = lw.refs.info(whole)
         if info is not None and info.kind == "status":
-            add_input(task, input_name, {"taskFinalStatus": {"producerTask": lw.exit_scope.task}}, False)
+            add_input(task, input_name, {"taskFinalStatus": {"producerTask": exit_handler(lw, step).task}}, False)
             return True
         if info is not None and info.kind == "runtime":  # filled in by the backend when the task starts
             add_input(task, input_name, {"runtimeValue": {"constant": info.placeholder}}, False)

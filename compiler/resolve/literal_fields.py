@@ -47,7 +47,7 @@ def _step(ctx: Context, spec: Any, path: Path) -> None:
         where = path + (key,)
         if key in _EVALUATED or key in _OWN_CHECKS:
             continue
-        if key == "steps":
+        if key in ("steps", "finally"):
             for sid, child in (value or {}).items():
                 _step(ctx, child, where + (sid,))
         elif key == "branches":

@@ -135,6 +135,14 @@ def step(ctx: Context, sid: str, spec: dict, path: Path, parent: Step | None, in
     settings.apply(ctx, step, inherited_here, path)
     if kind == "steps":
         step.children = steps(ctx, spec["steps"], path + ("steps",), step, inherited_here, in_finally)
+    if "finally" in spec:
+        if kind != "steps" or parent is not None or in_finally or "if" in spec or step.loop or ctx.doc.data.get("finally"):
+            ctx.error(path + ("finally",), MISPLACED_KEY,
+                      "`finally:` on a step is for a top-level group without `if:` or a loop, in a pipeline with "
+                      "no `finally:` of its own: KFP allows exit handlers side by side, not inside each other",
+                      key=True)
+        else:
+            step.finally_children = steps(ctx, spec["finally"], path + ("finally",), step, inherited_here, True)
     if kind == "branches":
         step.kind = "branches"
         for key in ("with", "if", "for_each"):
