@@ -190,8 +190,8 @@ class Source:
 class Kubernetes:
     """`kubernetes:` settings, lowered to kfp-kubernetes' PlatformSpec fields."""
 
-    node_selector: tuple[tuple[str, str], ...] = ()
-    tolerations: tuple[dict, ...] = ()
+    node_selector: tuple[tuple[str, str], ...] | Template = ()  # labels, or one expression naming a dict
+    tolerations: tuple[dict | Template, ...] = ()               # each literal, or one expression naming a dict
     secrets: tuple[Source, ...] = ()
     config_maps: tuple[Source, ...] = ()
     volumes: tuple[tuple[Value, str], ...] = ()  # (claim, mount path)
@@ -202,6 +202,11 @@ class Kubernetes:
     def names(self) -> list[Value]:
         """Every value here that may be an expression."""
         return [s.name for s in self.secrets + self.config_maps] + [claim for claim, _ in self.volumes]
+
+    def json_values(self) -> list[Template]:
+        """Settings given whole as one expression (a dict): KFP's `*_json` forms."""
+        values = [self.node_selector] + list(self.tolerations)
+        return [v for v in values if isinstance(v, Template)]
 
 
 @dataclasses.dataclass(frozen=True)

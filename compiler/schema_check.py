@@ -977,16 +977,34 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
         if 'node_selector' in data_keys:
             data_keys.remove('node_selector')
             data__nodeselector = data['node_selector']
-            if not isinstance(data__nodeselector, dict):
-                raise Invalid
-            data__nodeselector_is_dict = isinstance(data__nodeselector, dict)
-            if data__nodeselector_is_dict:
-                data__nodeselector_keys = set(data__nodeselector.keys())
-                for data__nodeselector_key in data__nodeselector_keys:
-                    if data__nodeselector_key not in []:
-                        data__nodeselector_value = data__nodeselector.get(data__nodeselector_key)
-                        if not isinstance(data__nodeselector_value, str):
+            data__nodeselector_any_of_count7 = 0
+            if not data__nodeselector_any_of_count7:
+                try:
+                    if not isinstance(data__nodeselector, dict):
+                        raise Invalid
+                    data__nodeselector_is_dict = isinstance(data__nodeselector, dict)
+                    if data__nodeselector_is_dict:
+                        data__nodeselector_keys = set(data__nodeselector.keys())
+                        for data__nodeselector_key in data__nodeselector_keys:
+                            if data__nodeselector_key not in []:
+                                data__nodeselector_value = data__nodeselector.get(data__nodeselector_key)
+                                if not isinstance(data__nodeselector_value, str):
+                                    raise Invalid
+                    data__nodeselector_any_of_count7 += 1
+                except Invalid:
+                    pass
+            if not data__nodeselector_any_of_count7:
+                try:
+                    if not isinstance(data__nodeselector, str):
+                        raise Invalid
+                    if isinstance(data__nodeselector, str):
+                        if not REGEX_PATTERNS['^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*$'].search(data__nodeselector):
                             raise Invalid
+                    data__nodeselector_any_of_count7 += 1
+                except Invalid:
+                    pass
+            if not data__nodeselector_any_of_count7:
+                raise Invalid
         if 'tolerations' in data_keys:
             data_keys.remove('tolerations')
             data__tolerations = data['tolerations']
@@ -996,44 +1014,62 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
             if data__tolerations_is_list:
                 data__tolerations_len = len(data__tolerations)
                 for data__tolerations_x, data__tolerations_item in enumerate(data__tolerations):
-                    if not isinstance(data__tolerations_item, dict):
-                        raise Invalid
-                    data__tolerations_item_is_dict = isinstance(data__tolerations_item, dict)
-                    if data__tolerations_item_is_dict:
-                        data__tolerations_item__missing_keys = set(['operator']) - data__tolerations_item.keys()
-                        if data__tolerations_item__missing_keys:
-                            raise Invalid
-                        data__tolerations_item_keys = set(data__tolerations_item.keys())
-                        if 'key' in data__tolerations_item_keys:
-                            data__tolerations_item_keys.remove('key')
-                            data__tolerations_item__key = data__tolerations_item['key']
-                            if not isinstance(data__tolerations_item__key, str):
+                    data__tolerations_item_any_of_count8 = 0
+                    if not data__tolerations_item_any_of_count8:
+                        try:
+                            if not isinstance(data__tolerations_item, dict):
                                 raise Invalid
-                        if 'operator' in data__tolerations_item_keys:
-                            data__tolerations_item_keys.remove('operator')
-                            data__tolerations_item__operator = data__tolerations_item['operator']
-                            if not (isinstance(data__tolerations_item__operator, str) and data__tolerations_item__operator == 'Exists' or (isinstance(data__tolerations_item__operator, str) and data__tolerations_item__operator == 'Equal')):
-                                raise Invalid
-                        if 'value' in data__tolerations_item_keys:
-                            data__tolerations_item_keys.remove('value')
-                            data__tolerations_item__value = data__tolerations_item['value']
-                            if not isinstance(data__tolerations_item__value, str):
-                                raise Invalid
-                        if 'effect' in data__tolerations_item_keys:
-                            data__tolerations_item_keys.remove('effect')
-                            data__tolerations_item__effect = data__tolerations_item['effect']
-                            if not (isinstance(data__tolerations_item__effect, str) and data__tolerations_item__effect == 'NoSchedule' or (isinstance(data__tolerations_item__effect, str) and data__tolerations_item__effect == 'PreferNoSchedule') or (isinstance(data__tolerations_item__effect, str) and data__tolerations_item__effect == 'NoExecute')):
-                                raise Invalid
-                        if 'seconds' in data__tolerations_item_keys:
-                            data__tolerations_item_keys.remove('seconds')
-                            data__tolerations_item__seconds = data__tolerations_item['seconds']
-                            if not isinstance(data__tolerations_item__seconds, int) and (not (isinstance(data__tolerations_item__seconds, float) and data__tolerations_item__seconds.is_integer())) or isinstance(data__tolerations_item__seconds, bool):
-                                raise Invalid
-                            if isinstance(data__tolerations_item__seconds, (int, float, Decimal)) and (not isinstance(data__tolerations_item__seconds, bool)):
-                                if data__tolerations_item__seconds < 0:
+                            data__tolerations_item_is_dict = isinstance(data__tolerations_item, dict)
+                            if data__tolerations_item_is_dict:
+                                data__tolerations_item__missing_keys = set(['operator']) - data__tolerations_item.keys()
+                                if data__tolerations_item__missing_keys:
                                     raise Invalid
-                        if data__tolerations_item_keys:
-                            raise Invalid
+                                data__tolerations_item_keys = set(data__tolerations_item.keys())
+                                if 'key' in data__tolerations_item_keys:
+                                    data__tolerations_item_keys.remove('key')
+                                    data__tolerations_item__key = data__tolerations_item['key']
+                                    if not isinstance(data__tolerations_item__key, str):
+                                        raise Invalid
+                                if 'operator' in data__tolerations_item_keys:
+                                    data__tolerations_item_keys.remove('operator')
+                                    data__tolerations_item__operator = data__tolerations_item['operator']
+                                    if not (isinstance(data__tolerations_item__operator, str) and data__tolerations_item__operator == 'Exists' or (isinstance(data__tolerations_item__operator, str) and data__tolerations_item__operator == 'Equal')):
+                                        raise Invalid
+                                if 'value' in data__tolerations_item_keys:
+                                    data__tolerations_item_keys.remove('value')
+                                    data__tolerations_item__value = data__tolerations_item['value']
+                                    if not isinstance(data__tolerations_item__value, str):
+                                        raise Invalid
+                                if 'effect' in data__tolerations_item_keys:
+                                    data__tolerations_item_keys.remove('effect')
+                                    data__tolerations_item__effect = data__tolerations_item['effect']
+                                    if not (isinstance(data__tolerations_item__effect, str) and data__tolerations_item__effect == 'NoSchedule' or (isinstance(data__tolerations_item__effect, str) and data__tolerations_item__effect == 'PreferNoSchedule') or (isinstance(data__tolerations_item__effect, str) and data__tolerations_item__effect == 'NoExecute')):
+                                        raise Invalid
+                                if 'seconds' in data__tolerations_item_keys:
+                                    data__tolerations_item_keys.remove('seconds')
+                                    data__tolerations_item__seconds = data__tolerations_item['seconds']
+                                    if not isinstance(data__tolerations_item__seconds, int) and (not (isinstance(data__tolerations_item__seconds, float) and data__tolerations_item__seconds.is_integer())) or isinstance(data__tolerations_item__seconds, bool):
+                                        raise Invalid
+                                    if isinstance(data__tolerations_item__seconds, (int, float, Decimal)) and (not isinstance(data__tolerations_item__seconds, bool)):
+                                        if data__tolerations_item__seconds < 0:
+                                            raise Invalid
+                                if data__tolerations_item_keys:
+                                    raise Invalid
+                            data__tolerations_item_any_of_count8 += 1
+                        except Invalid:
+                            pass
+                    if not data__tolerations_item_any_of_count8:
+                        try:
+                            if not isinstance(data__tolerations_item, str):
+                                raise Invalid
+                            if isinstance(data__tolerations_item, str):
+                                if not REGEX_PATTERNS['^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*$'].search(data__tolerations_item):
+                                    raise Invalid
+                            data__tolerations_item_any_of_count8 += 1
+                        except Invalid:
+                            pass
+                    if not data__tolerations_item_any_of_count8:
+                        raise Invalid
         if 'secrets' in data_keys:
             data_keys.remove('secrets')
             data__secrets = data['secrets']
@@ -1240,28 +1276,28 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
     return data
 
 def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_timeout(data, custom_formats={}, name_prefix=None):
-    data_any_of_count7 = 0
-    if not data_any_of_count7:
+    data_any_of_count9 = 0
+    if not data_any_of_count9:
         try:
             if not isinstance(data, (int, float, Decimal)) or isinstance(data, bool):
                 raise Invalid
             if isinstance(data, (int, float, Decimal)) and (not isinstance(data, bool)):
                 if data < 0:
                     raise Invalid
-            data_any_of_count7 += 1
+            data_any_of_count9 += 1
         except Invalid:
             pass
-    if not data_any_of_count7:
+    if not data_any_of_count9:
         try:
             if not isinstance(data, str):
                 raise Invalid
             if isinstance(data, str):
                 if not REGEX_PATTERNS['^[0-9]+(\\.[0-9]+)?(s|m|h|d)?$'].search(data):
                     raise Invalid
-            data_any_of_count7 += 1
+            data_any_of_count9 += 1
         except Invalid:
             pass
-    if not data_any_of_count7:
+    if not data_any_of_count9:
         raise Invalid
     return data
 
@@ -1319,28 +1355,28 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
         if 'gpu' in data_keys:
             data_keys.remove('gpu')
             data__gpu = data['gpu']
-            data__gpu_any_of_count8 = 0
-            if not data__gpu_any_of_count8:
+            data__gpu_any_of_count10 = 0
+            if not data__gpu_any_of_count10:
                 try:
                     if not isinstance(data__gpu, int) and (not (isinstance(data__gpu, float) and data__gpu.is_integer())) or isinstance(data__gpu, bool):
                         raise Invalid
                     if isinstance(data__gpu, (int, float, Decimal)) and (not isinstance(data__gpu, bool)):
                         if data__gpu < 0:
                             raise Invalid
-                    data__gpu_any_of_count8 += 1
+                    data__gpu_any_of_count10 += 1
                 except Invalid:
                     pass
-            if not data__gpu_any_of_count8:
+            if not data__gpu_any_of_count10:
                 try:
                     if not isinstance(data__gpu, str):
                         raise Invalid
                     if isinstance(data__gpu, str):
                         if not REGEX_PATTERNS['^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*$'].search(data__gpu):
                             raise Invalid
-                    data__gpu_any_of_count8 += 1
+                    data__gpu_any_of_count10 += 1
                 except Invalid:
                     pass
-            if not data__gpu_any_of_count8:
+            if not data__gpu_any_of_count10:
                 raise Invalid
         if 'gpu_type' in data_keys:
             data_keys.remove('gpu_type')
@@ -1374,28 +1410,28 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
         if 'backoff' in data_keys:
             data_keys.remove('backoff')
             data__backoff = data['backoff']
-            data__backoff_any_of_count9 = 0
-            if not data__backoff_any_of_count9:
+            data__backoff_any_of_count11 = 0
+            if not data__backoff_any_of_count11:
                 try:
                     if not isinstance(data__backoff, (int, float, Decimal)) or isinstance(data__backoff, bool):
                         raise Invalid
                     if isinstance(data__backoff, (int, float, Decimal)) and (not isinstance(data__backoff, bool)):
                         if data__backoff < 0:
                             raise Invalid
-                    data__backoff_any_of_count9 += 1
+                    data__backoff_any_of_count11 += 1
                 except Invalid:
                     pass
-            if not data__backoff_any_of_count9:
+            if not data__backoff_any_of_count11:
                 try:
                     if not isinstance(data__backoff, str):
                         raise Invalid
                     if isinstance(data__backoff, str):
                         if not REGEX_PATTERNS['^[0-9]+(\\.[0-9]+)?(s|m|h|d)?$'].search(data__backoff):
                             raise Invalid
-                    data__backoff_any_of_count9 += 1
+                    data__backoff_any_of_count11 += 1
                 except Invalid:
                     pass
-            if not data__backoff_any_of_count9:
+            if not data__backoff_any_of_count11:
                 raise Invalid
         if 'factor' in data_keys:
             data_keys.remove('factor')
@@ -1408,43 +1444,43 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
         if 'max_backoff' in data_keys:
             data_keys.remove('max_backoff')
             data__maxbackoff = data['max_backoff']
-            data__maxbackoff_any_of_count10 = 0
-            if not data__maxbackoff_any_of_count10:
+            data__maxbackoff_any_of_count12 = 0
+            if not data__maxbackoff_any_of_count12:
                 try:
                     if not isinstance(data__maxbackoff, (int, float, Decimal)) or isinstance(data__maxbackoff, bool):
                         raise Invalid
                     if isinstance(data__maxbackoff, (int, float, Decimal)) and (not isinstance(data__maxbackoff, bool)):
                         if data__maxbackoff < 0:
                             raise Invalid
-                    data__maxbackoff_any_of_count10 += 1
+                    data__maxbackoff_any_of_count12 += 1
                 except Invalid:
                     pass
-            if not data__maxbackoff_any_of_count10:
+            if not data__maxbackoff_any_of_count12:
                 try:
                     if not isinstance(data__maxbackoff, str):
                         raise Invalid
                     if isinstance(data__maxbackoff, str):
                         if not REGEX_PATTERNS['^[0-9]+(\\.[0-9]+)?(s|m|h|d)?$'].search(data__maxbackoff):
                             raise Invalid
-                    data__maxbackoff_any_of_count10 += 1
+                    data__maxbackoff_any_of_count12 += 1
                 except Invalid:
                     pass
-            if not data__maxbackoff_any_of_count10:
+            if not data__maxbackoff_any_of_count12:
                 raise Invalid
         if data_keys:
             raise Invalid
     return data
 
 def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_cache(data, custom_formats={}, name_prefix=None):
-    data_any_of_count11 = 0
-    if not data_any_of_count11:
+    data_any_of_count13 = 0
+    if not data_any_of_count13:
         try:
             if not isinstance(data, bool):
                 raise Invalid
-            data_any_of_count11 += 1
+            data_any_of_count13 += 1
         except Invalid:
             pass
-    if not data_any_of_count11:
+    if not data_any_of_count13:
         try:
             if not isinstance(data, dict):
                 raise Invalid
@@ -1465,25 +1501,25 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                             raise Invalid
                 if data_keys:
                     raise Invalid
-            data_any_of_count11 += 1
+            data_any_of_count13 += 1
         except Invalid:
             pass
-    if not data_any_of_count11:
+    if not data_any_of_count13:
         raise Invalid
     return data
 
 def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_param(data, custom_formats={}, name_prefix=None):
-    data_any_of_count12 = 0
-    if not data_any_of_count12:
+    data_any_of_count14 = 0
+    if not data_any_of_count14:
         try:
             if not isinstance(data, str):
                 raise Invalid
             if not (isinstance(data, str) and data == 'string' or (isinstance(data, str) and data == 'int') or (isinstance(data, str) and data == 'float') or (isinstance(data, str) and data == 'bool') or (isinstance(data, str) and data == 'list') or (isinstance(data, str) and data == 'dict') or (isinstance(data, str) and data == 'artifact') or (isinstance(data, str) and data == 'dataset') or (isinstance(data, str) and data == 'model') or (isinstance(data, str) and data == 'metrics') or (isinstance(data, str) and data == 'classification_metrics') or (isinstance(data, str) and data == 'html') or (isinstance(data, str) and data == 'markdown')):
                 raise Invalid
-            data_any_of_count12 += 1
+            data_any_of_count14 += 1
         except Invalid:
             pass
-    if not data_any_of_count12:
+    if not data_any_of_count14:
         try:
             if not isinstance(data, dict):
                 raise Invalid
@@ -1513,9 +1549,9 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                         raise Invalid
                 if data_keys:
                     raise Invalid
-            data_any_of_count12 += 1
+            data_any_of_count14 += 1
         except Invalid:
             pass
-    if not data_any_of_count12:
+    if not data_any_of_count14:
         raise Invalid
     return data

@@ -533,3 +533,34 @@ def test_finally_on_groups_is_exit_handlers_side_by_side(tmp_path):
         task = ours["root"]["dag"]["tasks"][name]
         assert task["dependentTasks"] == [handler]
         assert task["inputs"]["parameters"]["status"] == {"taskFinalStatus": {"producerTask": handler}}
+
+
+def test_node_selector_and_tolerations_from_dict_params(tmp_path):
+    from kfp import kubernetes
+
+    @dsl.pipeline(name="nsj")
+    def nsj(selector: dict = {"zone": "a"}, tol: dict = {"key": "k", "operator": "Exists"}):  # noqa: B006
+        w = _named(work(), "work")
+        kubernetes.add_node_selector_json(w, node_selector_json=selector)
+        kubernetes.add_toleration_json(w, toleration_json=tol)
+
+    (tmp_path / "nsj.yaml").write_text("""
+name: nsj
+params:
+  selector: {type: dict, default: {zone: a}}
+  tol: {type: dict, default: {key: k, operator: Exists}}
+steps:
+  work:
+    image: alpine
+    command: ["true"]
+    kubernetes:
+      node_selector: ${{ params.selector }}
+      tolerations: ["${{ params.tol }}"]
+""")
+    ours = _compiled(tmp_path / "nsj.yaml")
+    theirs = _kfp_ir(nsj, tmp_path)
+    _compare(ours[0], theirs[0], ours[1], theirs[1])
+    assert ours[1]["platforms"]["kubernetes"]["deploymentSpec"]["executors"]["exec-work"] == \
+        theirs[1]["platforms"]["kubernetes"]["deploymentSpec"]["executors"]["exec-work"] == {
+            "nodeSelector": {"nodeSelectorJson": {"componentInputParameter": "selector"}},
+            "tolerations": [{"tolerationJson": {"componentInputParameter": "tol"}}]}

@@ -139,7 +139,8 @@ def uses_of(pipeline: Pipeline) -> Iterator[Use]:
             for template in templates:
                 yield from _uses(template, step, inside=True)
         image = [step.component.image] if step.component is not None else []
-        for value in list(step.args.values()) + step.kubernetes.names() + step.resources.templates() + image:
+        settings = step.kubernetes.names() + step.kubernetes.json_values() + step.resources.templates()
+        for value in list(step.args.values()) + settings + image:
             if isinstance(value, Template):
                 yield from _uses(value, step, inside=True)
     for template in pipeline.outputs.values():

@@ -137,6 +137,8 @@ class _Checker:
                 self.inputs(step)
             for value in step.kubernetes.names():
                 self.param_value(value, ("string",), "a Kubernetes name")
+            for value in step.kubernetes.json_values():
+                self.param_value(value, ("dict",), "a node selector or toleration as one expression")
             for field in ("cpu", "memory", "cpu_request", "memory_request", "gpu_type", "gpu"):
                 value = getattr(step.resources, field)
                 allowed = ("int", "string") if field == "gpu" else ("string",)

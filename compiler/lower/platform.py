@@ -6,7 +6,7 @@ other value the task reads, so it works in loops and conditions too.
 
 from __future__ import annotations
 
-from ..model import Literal, Step
+from ..model import Literal, Step, Template
 from .channels import bind, source_of
 from .state import Lowering, Scope
 
@@ -49,10 +49,13 @@ def platform(lw: Lowering, step: Step, scope: Scope) -> dict:
     if k.shm_size:
         out["emptyDirMounts"] = [{"volumeName": "dshm", "mountPath": "/dev/shm", "medium": "Memory",
                                   "sizeLimit": k.shm_size}]
-    if k.node_selector:
+    if isinstance(k.node_selector, Template):  # KFP's add_node_selector_json
+        out["nodeSelector"] = {"nodeSelectorJson": name_parameter(k.node_selector)}
+    elif k.node_selector:
         out["nodeSelector"] = {"labels": dict(k.node_selector)}
     if k.tolerations:
-        out["tolerations"] = [_toleration(t) for t in k.tolerations]
+        out["tolerations"] = [{"tolerationJson": name_parameter(t)} if isinstance(t, Template) else _toleration(t)
+                              for t in k.tolerations]
     if k.image_pull_policy:
         out["imagePullPolicy"] = k.image_pull_policy
     if k.image_pull_secrets:

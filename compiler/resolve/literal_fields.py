@@ -80,6 +80,13 @@ def _kubernetes(ctx: Context, spec: Any, path: Path) -> None:
     if not isinstance(spec, dict):
         return _literal(ctx, spec, path)
     for key, value in spec.items():
+        if key == "node_selector" and isinstance(value, str):
+            continue  # one expression naming a dict: evaluated (KFP's nodeSelectorJson)
+        if key == "tolerations" and isinstance(value, list):
+            for i, entry in enumerate(value):
+                if not isinstance(entry, str):
+                    _literal(ctx, entry, path + (key, i))
+            continue
         if key in ("secrets", "config_maps", "volumes") and isinstance(value, list):
             for i, entry in enumerate(value):
                 for field, text in (entry.items() if isinstance(entry, dict) else ()):

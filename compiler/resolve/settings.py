@@ -100,8 +100,10 @@ def kubernetes(ctx: Context, k: dict, path: Path) -> Kubernetes:
         ctx.error(path + ("shm_size",), BAD_RESOURCE, f'shm_size "{shm}" is not a memory amount; write a whole number '
                                                       "with an optional unit: 512Mi, 2Gi")
     return Kubernetes(
-        node_selector=tuple((k.get("node_selector") or {}).items()),
-        tolerations=tuple(k.get("tolerations", [])),
+        node_selector=(ctx.template(k["node_selector"], path + ("node_selector",)) or ()
+                       if isinstance(k.get("node_selector"), str) else tuple((k.get("node_selector") or {}).items())),
+        tolerations=tuple(ctx.template(t, path + ("tolerations", i)) or {} if isinstance(t, str) else t
+                          for i, t in enumerate(k.get("tolerations", []))),
         secrets=sources("secrets"),
         config_maps=sources("config_maps"),
         volumes=tuple((name(v["claim"], path + ("volumes", i, "claim")), v["mount"])
