@@ -2,8 +2,9 @@
 
 load -> schema -> resolve -> references -> types -> graph -> lower, then the
 project's suppressions (comments and configuration). Each pass returns its
-value and its diagnostics; lowering never runs on a pipeline with errors. A pass that raises is a bug in kfyaml, and it still ends as a
-diagnostic (KY900) rather than a traceback.
+value and its diagnostics; lowering never runs on a pipeline with errors. A
+pass that raises is a bug in kfyaml, and it still ends as a diagnostic
+(KY900) rather than a traceback.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def _checked(loaded: LoadResult, catalog: Catalog | None, lower: bool) -> Result
         chain = (os.path.realpath(doc.source_path),) if doc.source_path else ()
         result = _passes(doc, catalog or _default_catalog(), lower, chain)
         config = shown_beside(for_file(doc.source_path), doc.source_path, doc.file) if doc.source_path else NO_CONFIG
-        kept = suppress.apply(result.diagnostics, doc.file, doc.lines, config).kept
+        kept = suppress.apply(result.diagnostics, doc.file, doc.lines, config)
         return dataclasses.replace(result, diagnostics=sort_unique(kept), config=config)
     except Exception as exc:  # a kfyaml bug: report it, never a traceback
         diag = make(doc.file, 1, 1, INTERNAL_ERROR, f"internal error ({type(exc).__name__}: {exc}); nothing was "

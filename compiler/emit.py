@@ -34,30 +34,9 @@ from yaml.events import (
 from yaml.nodes import ScalarNode
 
 try:
-    _Base = yaml.CSafeDumper
+    _Dumper = yaml.CSafeDumper
 except AttributeError:  # pragma: no cover
-    _Base = yaml.SafeDumper
-
-
-class _Dumper(_Base):
-    """The safe dumper, remembering how each scalar resolves.
-
-    The emitter asks the resolver, for every scalar, whether its plain text
-    would read back as the same type (`true` must be quoted, `train` need
-    not); IR repeats the same few hundred keys and values, so each answer is
-    worked out once.
-    """
-
-    _resolved: dict = {}
-
-    def resolve(self, kind, value, implicit):
-        if kind is not ScalarNode:
-            return super().resolve(kind, value, implicit)
-        key = (value, implicit)
-        tag = self._resolved.get(key)
-        if tag is None:
-            tag = self._resolved[key] = super().resolve(kind, value, implicit)
-        return tag
+    _Dumper = yaml.SafeDumper
 
 _OPTIONS = {"allow_unicode": True, "width": 120}
 _STR, _INT, _FLOAT = "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"

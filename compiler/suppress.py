@@ -10,7 +10,6 @@ be wrong. The same filter serves lint, compile and the language server.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 from .codes import BAD_SUPPRESSION, CODES, Severity
@@ -19,12 +18,6 @@ from .diagnostics import Diagnostic, make
 
 # A YAML comment starts at the line's start or after whitespace.
 _COMMENT = re.compile(r"(?:^|\s)#\s*kfyaml:\s*ignore\[([^\]]*)\]")
-
-
-@dataclasses.dataclass(frozen=True)
-class Filtered:
-    kept: list[Diagnostic]
-    silenced: int
 
 
 def inline(file: str, lines: list[str]) -> tuple[dict[int, set[str]], list[Diagnostic]]:
@@ -54,7 +47,7 @@ def inline(file: str, lines: list[str]) -> tuple[dict[int, set[str]], list[Diagn
     return silenced, problems
 
 
-def apply(diags: list[Diagnostic], file: str, lines: list[str], config: Config) -> Filtered:
+def apply(diags: list[Diagnostic], file: str, lines: list[str], config: Config) -> list[Diagnostic]:
     """The diagnostics left once the comments in `file` and the configuration have spoken."""
     by_line, problems = inline(file, lines)
     ignored = {e.code for e in config.ignore}
@@ -64,4 +57,4 @@ def apply(diags: list[Diagnostic], file: str, lines: list[str], config: Config) 
                 diag.code in ignored or diag.file == file and diag.code in by_line.get(diag.line, ())):
             continue
         kept.append(diag)
-    return Filtered(kept + problems + list(config.problems), len(diags) - len(kept))
+    return kept + problems + list(config.problems)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 KINDS = {"loop": "for-loop", "condition": "condition", "branches": "condition-branches", "exit": "exit-handler"}
-_WRAPPER = re.compile(r"^(for-loop|condition|condition-branches|exit-handler)-[0-9]+$")
+_WRAPPER = re.compile("^(" + "|".join(map(re.escape, KINDS.values())) + ")-[0-9]+$")
 
 
 def wrapper(kind: str, number: int) -> str:

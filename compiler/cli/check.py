@@ -66,8 +66,7 @@ def cmd_compile(args, style: Style) -> int:
         errors = sum(d.severity is Severity.ERROR for d in result.diagnostics)
         print(f"{result.file}: {errors} error(s); nothing was written", file=sys.stderr)
         return 1
-    with api.gc_paused():
-        text = result.ir_text()
+    text = result.ir_text()
     if args.output == STDIN:
         sys.stdout.write(text)
         return 0

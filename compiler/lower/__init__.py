@@ -14,7 +14,8 @@ compile must not pay for.
     tasks.py       a step's task: `with:` inputs, caching, retries, `finally:`
     loops.py       `for_each:`/`matrix:` as parameterIterator
     conditions.py  `if:` and `branches:` as CEL trigger conditions, OneOf outputs
-    components.py  components and executors, deduplicated; resources
+    components.py  a component per task, executors deduplicated; resources
+    constants.py   literal values as `runtimeValue.constant` holds them
     platform.py    `kubernetes:`/`timeout:` as kfp-kubernetes' PlatformSpec
     imports.py     component files, nested pipelines, importers for artifact params
     assemble.py    dependencies, DAG components, the root's interface

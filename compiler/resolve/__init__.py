@@ -7,6 +7,7 @@ file, an inline container or a Python function), its settings with
 references pass, once all steps are known. After this pass the model is
 never changed: later passes return what they find.
 
+    context.py     what the parts share: the document, the diagnostics, parsing `${{ }}`
     steps.py       the pipeline, its params, steps, groups and branches
     loops.py       `for_each:` and `matrix:`
     components.py  `uses:` (library, `components:` entries, files) and `python:`
