@@ -7,7 +7,8 @@ tests/test_codes.py checks it against the source). Codes are numbered by
 the pass that mostly reports them:
 
     KY1xx load and configuration, KY2xx schema, KY3xx resolve,
-    KY4xx references and graph, KY5xx expressions and types, KY9xx kfyaml itself.
+    KY4xx references and graph, KY5xx expressions and types, KY6xx `kfyaml import`,
+    KY9xx kfyaml itself.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ PASSES = {
     "types": "compiler/checks/types.py",
     "api": "compiler/api.py",
     "cli": "compiler/cli/",
+    "import": "compiler/importer/",
 }
 
 W = Severity.WARNING
@@ -104,4 +106,6 @@ UNKNOWN_PARAM = _code("KY506", "unknown-param", "references", "`params.<name>` n
 ARTIFACT_IN_TEXT = _code("KY507", "artifact-in-text", "resolve types", "An artifact is used inside text or a condition, where only values can be.")
 ENV_EXPRESSION = _code("KY508", "env-expression", "resolve", "An `env:` value is an expression; KFP sets environment variables from literals only.")
 EXPRESSION_NOT_ALLOWED = _code("KY509", "expression-not-allowed", "resolve", "A `${{ }}` in a field that takes literal text only (a display name, a node selector, a toleration, an image pull secret, a param's default...); it would reach the IR as written.")
+IMPORT_NOT_IR = _code("KY601", "import-not-ir", "import", "`kfyaml import` was given a file that is not compiled KFP IR (a PipelineSpec): not YAML, not a pipeline, or too large.")
+IMPORT_UNSUPPORTED = _code("KY602", "import-unsupported", "import", "Compiled KFP IR uses something kfyaml has no form for yet; `kfyaml import` reports it at its place in the IR instead of guessing, and writes nothing.")
 INTERNAL_ERROR = _code("KY900", "internal-error", "api cli", "kfyaml itself failed (compiling the file, or running it with `kfyaml run`). Nothing was written; please report the file.")

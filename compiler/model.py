@@ -192,6 +192,7 @@ class Kubernetes:
 
     node_selector: tuple[tuple[str, str], ...] | Template = ()  # labels, or one expression naming a dict
     tolerations: tuple[dict | Template, ...] = ()               # each literal, or one expression naming a dict
+    node_affinity: tuple[dict, ...] | Template = ()             # terms, or one expression naming a dict
     secrets: tuple[Source, ...] = ()
     config_maps: tuple[Source, ...] = ()
     volumes: tuple[tuple[Value, str], ...] = ()  # (claim, mount path)
@@ -205,7 +206,7 @@ class Kubernetes:
 
     def json_values(self) -> list[Template]:
         """Settings given whole as one expression (a dict): KFP's `*_json` forms."""
-        values = [self.node_selector] + list(self.tolerations)
+        values = [self.node_selector, self.node_affinity] + list(self.tolerations)
         return [v for v in values if isinstance(v, Template)]
 
 

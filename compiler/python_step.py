@@ -17,29 +17,16 @@ import dataclasses
 import textwrap
 
 from kfyaml.ir.placeholders import EXECUTOR_INPUT
-from kfyaml.ir.prelude import INSTALL_MARK
+from kfyaml.ir.prelude import INSTALL_MARK, INSTALL_SCRIPT, KFP_RUNTIME_EXTRAS, PIP_INSTALL, RUN_SCRIPT, SOURCE_HEADER
 
 from .model import Port, Type
 
 KFP_VERSION = "2.17.3"  # the kfp the step's container installs to run its executor
 DEFAULT_IMAGE = "python:3.11"
-_HEADER = ["import kfp", "from kfp import dsl", "from kfp.dsl import *", "from typing import *"]
 _VALUES = {"str": "string", "int": "int", "float": "float", "bool": "bool", "list": "list", "dict": "dict",
            "List": "list", "Dict": "dict"}
 _ARTIFACTS = {"Artifact": "artifact", "Dataset": "dataset", "Model": "model", "Metrics": "metrics",
               "ClassificationMetrics": "classification_metrics", "HTML": "html", "Markdown": "markdown"}
-_INSTALL = '''
-if ! [ -x "$(command -v pip)" ]; then
-    python3 -m ensurepip || python3 -m ensurepip --user || apt-get install python3-pip
-fi
-
-{mark} {commands} && "$0" "$@"
-'''
-_RUN = ('program_path=$(mktemp -d)\n\nprintf "%s" "$0" > "$program_path/ephemeral_component.py"\n'
-        '_KFP_RUNTIME=true python3 -m kfp.dsl.executor_main                         --component_module_path'
-        '                         "$program_path/ephemeral_component.py"                         "$@"\n')
-
-
 class PythonStepError(Exception):
     def __init__(self, message: str, line: int = 0, col: int = 0):
         super().__init__(message)
@@ -79,7 +66,7 @@ def analyse(code: str, function: str | None, path: tuple) -> PythonFunction:
     inputs, outputs = _signature(node, path)
     body = code if len(functions) > 1 or any(not isinstance(n, ast.FunctionDef) for n in tree.body) \
         else _function_source(code, node)
-    source = "\n" + "\n".join(_HEADER) + "\n\n" + body.rstrip("\n") + "\n\n"
+    source = SOURCE_HEADER + body.rstrip("\n") + "\n\n"
     return PythonFunction(node.name, inputs, outputs, source)
 
 
@@ -214,15 +201,15 @@ def executor(fn: PythonFunction, image: str, packages: list[str]) -> dict:
     if not any(p.startswith("kfp") for p in packages):
         if commands:
             commands.append("&&")
-        commands.append(_pip([f"kfp=={KFP_VERSION}", "--no-deps", 'typing-extensions>=3.7.4,<5; python_version<"3.9"']))
+        commands.append(_pip([f"kfp=={KFP_VERSION}", *KFP_RUNTIME_EXTRAS]))
     return {"container": {
         "image": image,
         # KFP joins " && " to its neighbours with spaces: `'pandas'  &&  python3 ...`.
-        "command": ["sh", "-c", _INSTALL.format(mark=INSTALL_MARK, commands=" ".join(c if c != "&&" else " && " for c in commands)),
-                    "sh", "-ec", _RUN, fn.source],
+        "command": ["sh", "-c", INSTALL_SCRIPT.format(mark=INSTALL_MARK, commands=" ".join(c if c != "&&" else " && " for c in commands)),
+                    "sh", "-ec", RUN_SCRIPT, fn.source],
         "args": ["--executor_input", EXECUTOR_INPUT, "--function_to_execute", fn.name],
     }}
 
 
 def _pip(parts: list[str]) -> str:
-    return "python3 -m pip install --quiet --no-warn-script-location " + " ".join(repr(str(p)) for p in parts)
+    return PIP_INSTALL + " " + " ".join(repr(str(p)) for p in parts)

@@ -768,6 +768,11 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                     data__list = data['list']
                     if not isinstance(data__list, bool):
                         raise Invalid
+                if 'optional' in data_keys:
+                    data_keys.remove('optional')
+                    data__optional = data['optional']
+                    if not isinstance(data__optional, bool):
+                        raise Invalid
                 if data_keys:
                     raise Invalid
             data_any_of_count5 += 1
@@ -1005,6 +1010,138 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                     pass
             if not data__nodeselector_any_of_count7:
                 raise Invalid
+        if 'node_affinity' in data_keys:
+            data_keys.remove('node_affinity')
+            data__nodeaffinity = data['node_affinity']
+            data__nodeaffinity_any_of_count8 = 0
+            if not data__nodeaffinity_any_of_count8:
+                try:
+                    if not isinstance(data__nodeaffinity, (list, tuple)):
+                        raise Invalid
+                    data__nodeaffinity_is_list = isinstance(data__nodeaffinity, (list, tuple))
+                    if data__nodeaffinity_is_list:
+                        data__nodeaffinity_len = len(data__nodeaffinity)
+                        for data__nodeaffinity_x, data__nodeaffinity_item in enumerate(data__nodeaffinity):
+                            if not isinstance(data__nodeaffinity_item, dict):
+                                raise Invalid
+                            data__nodeaffinity_item_is_dict = isinstance(data__nodeaffinity_item, dict)
+                            if data__nodeaffinity_item_is_dict:
+                                data__nodeaffinity_item_keys = set(data__nodeaffinity_item.keys())
+                                if 'expressions' in data__nodeaffinity_item_keys:
+                                    data__nodeaffinity_item_keys.remove('expressions')
+                                    data__nodeaffinity_item__expressions = data__nodeaffinity_item['expressions']
+                                    if not isinstance(data__nodeaffinity_item__expressions, (list, tuple)):
+                                        raise Invalid
+                                    data__nodeaffinity_item__expressions_is_list = isinstance(data__nodeaffinity_item__expressions, (list, tuple))
+                                    if data__nodeaffinity_item__expressions_is_list:
+                                        data__nodeaffinity_item__expressions_len = len(data__nodeaffinity_item__expressions)
+                                        for data__nodeaffinity_item__expressions_x, data__nodeaffinity_item__expressions_item in enumerate(data__nodeaffinity_item__expressions):
+                                            if not isinstance(data__nodeaffinity_item__expressions_item, dict):
+                                                raise Invalid
+                                            data__nodeaffinity_item__expressions_item_is_dict = isinstance(data__nodeaffinity_item__expressions_item, dict)
+                                            if data__nodeaffinity_item__expressions_item_is_dict:
+                                                data__nodeaffinity_item__expressions_item__missing_keys = set(['key', 'operator']) - data__nodeaffinity_item__expressions_item.keys()
+                                                if data__nodeaffinity_item__expressions_item__missing_keys:
+                                                    raise Invalid
+                                                data__nodeaffinity_item__expressions_item_keys = set(data__nodeaffinity_item__expressions_item.keys())
+                                                if 'key' in data__nodeaffinity_item__expressions_item_keys:
+                                                    data__nodeaffinity_item__expressions_item_keys.remove('key')
+                                                    data__nodeaffinity_item__expressions_item__key = data__nodeaffinity_item__expressions_item['key']
+                                                    if not isinstance(data__nodeaffinity_item__expressions_item__key, str):
+                                                        raise Invalid
+                                                    if isinstance(data__nodeaffinity_item__expressions_item__key, str):
+                                                        data__nodeaffinity_item__expressions_item__key_len = len(data__nodeaffinity_item__expressions_item__key)
+                                                        if data__nodeaffinity_item__expressions_item__key_len < 1:
+                                                            raise Invalid
+                                                if 'operator' in data__nodeaffinity_item__expressions_item_keys:
+                                                    data__nodeaffinity_item__expressions_item_keys.remove('operator')
+                                                    data__nodeaffinity_item__expressions_item__operator = data__nodeaffinity_item__expressions_item['operator']
+                                                    if not (isinstance(data__nodeaffinity_item__expressions_item__operator, str) and data__nodeaffinity_item__expressions_item__operator == 'In' or (isinstance(data__nodeaffinity_item__expressions_item__operator, str) and data__nodeaffinity_item__expressions_item__operator == 'NotIn') or (isinstance(data__nodeaffinity_item__expressions_item__operator, str) and data__nodeaffinity_item__expressions_item__operator == 'Exists') or (isinstance(data__nodeaffinity_item__expressions_item__operator, str) and data__nodeaffinity_item__expressions_item__operator == 'DoesNotExist') or (isinstance(data__nodeaffinity_item__expressions_item__operator, str) and data__nodeaffinity_item__expressions_item__operator == 'Gt') or (isinstance(data__nodeaffinity_item__expressions_item__operator, str) and data__nodeaffinity_item__expressions_item__operator == 'Lt')):
+                                                        raise Invalid
+                                                if 'values' in data__nodeaffinity_item__expressions_item_keys:
+                                                    data__nodeaffinity_item__expressions_item_keys.remove('values')
+                                                    data__nodeaffinity_item__expressions_item__values = data__nodeaffinity_item__expressions_item['values']
+                                                    if not isinstance(data__nodeaffinity_item__expressions_item__values, (list, tuple)):
+                                                        raise Invalid
+                                                    data__nodeaffinity_item__expressions_item__values_is_list = isinstance(data__nodeaffinity_item__expressions_item__values, (list, tuple))
+                                                    if data__nodeaffinity_item__expressions_item__values_is_list:
+                                                        data__nodeaffinity_item__expressions_item__values_len = len(data__nodeaffinity_item__expressions_item__values)
+                                                        for data__nodeaffinity_item__expressions_item__values_x, data__nodeaffinity_item__expressions_item__values_item in enumerate(data__nodeaffinity_item__expressions_item__values):
+                                                            if not isinstance(data__nodeaffinity_item__expressions_item__values_item, str):
+                                                                raise Invalid
+                                                if data__nodeaffinity_item__expressions_item_keys:
+                                                    raise Invalid
+                                if 'fields' in data__nodeaffinity_item_keys:
+                                    data__nodeaffinity_item_keys.remove('fields')
+                                    data__nodeaffinity_item__fields = data__nodeaffinity_item['fields']
+                                    if not isinstance(data__nodeaffinity_item__fields, (list, tuple)):
+                                        raise Invalid
+                                    data__nodeaffinity_item__fields_is_list = isinstance(data__nodeaffinity_item__fields, (list, tuple))
+                                    if data__nodeaffinity_item__fields_is_list:
+                                        data__nodeaffinity_item__fields_len = len(data__nodeaffinity_item__fields)
+                                        for data__nodeaffinity_item__fields_x, data__nodeaffinity_item__fields_item in enumerate(data__nodeaffinity_item__fields):
+                                            if not isinstance(data__nodeaffinity_item__fields_item, dict):
+                                                raise Invalid
+                                            data__nodeaffinity_item__fields_item_is_dict = isinstance(data__nodeaffinity_item__fields_item, dict)
+                                            if data__nodeaffinity_item__fields_item_is_dict:
+                                                data__nodeaffinity_item__fields_item__missing_keys = set(['key', 'operator']) - data__nodeaffinity_item__fields_item.keys()
+                                                if data__nodeaffinity_item__fields_item__missing_keys:
+                                                    raise Invalid
+                                                data__nodeaffinity_item__fields_item_keys = set(data__nodeaffinity_item__fields_item.keys())
+                                                if 'key' in data__nodeaffinity_item__fields_item_keys:
+                                                    data__nodeaffinity_item__fields_item_keys.remove('key')
+                                                    data__nodeaffinity_item__fields_item__key = data__nodeaffinity_item__fields_item['key']
+                                                    if not isinstance(data__nodeaffinity_item__fields_item__key, str):
+                                                        raise Invalid
+                                                    if isinstance(data__nodeaffinity_item__fields_item__key, str):
+                                                        data__nodeaffinity_item__fields_item__key_len = len(data__nodeaffinity_item__fields_item__key)
+                                                        if data__nodeaffinity_item__fields_item__key_len < 1:
+                                                            raise Invalid
+                                                if 'operator' in data__nodeaffinity_item__fields_item_keys:
+                                                    data__nodeaffinity_item__fields_item_keys.remove('operator')
+                                                    data__nodeaffinity_item__fields_item__operator = data__nodeaffinity_item__fields_item['operator']
+                                                    if not (isinstance(data__nodeaffinity_item__fields_item__operator, str) and data__nodeaffinity_item__fields_item__operator == 'In' or (isinstance(data__nodeaffinity_item__fields_item__operator, str) and data__nodeaffinity_item__fields_item__operator == 'NotIn') or (isinstance(data__nodeaffinity_item__fields_item__operator, str) and data__nodeaffinity_item__fields_item__operator == 'Exists') or (isinstance(data__nodeaffinity_item__fields_item__operator, str) and data__nodeaffinity_item__fields_item__operator == 'DoesNotExist') or (isinstance(data__nodeaffinity_item__fields_item__operator, str) and data__nodeaffinity_item__fields_item__operator == 'Gt') or (isinstance(data__nodeaffinity_item__fields_item__operator, str) and data__nodeaffinity_item__fields_item__operator == 'Lt')):
+                                                        raise Invalid
+                                                if 'values' in data__nodeaffinity_item__fields_item_keys:
+                                                    data__nodeaffinity_item__fields_item_keys.remove('values')
+                                                    data__nodeaffinity_item__fields_item__values = data__nodeaffinity_item__fields_item['values']
+                                                    if not isinstance(data__nodeaffinity_item__fields_item__values, (list, tuple)):
+                                                        raise Invalid
+                                                    data__nodeaffinity_item__fields_item__values_is_list = isinstance(data__nodeaffinity_item__fields_item__values, (list, tuple))
+                                                    if data__nodeaffinity_item__fields_item__values_is_list:
+                                                        data__nodeaffinity_item__fields_item__values_len = len(data__nodeaffinity_item__fields_item__values)
+                                                        for data__nodeaffinity_item__fields_item__values_x, data__nodeaffinity_item__fields_item__values_item in enumerate(data__nodeaffinity_item__fields_item__values):
+                                                            if not isinstance(data__nodeaffinity_item__fields_item__values_item, str):
+                                                                raise Invalid
+                                                if data__nodeaffinity_item__fields_item_keys:
+                                                    raise Invalid
+                                if 'weight' in data__nodeaffinity_item_keys:
+                                    data__nodeaffinity_item_keys.remove('weight')
+                                    data__nodeaffinity_item__weight = data__nodeaffinity_item['weight']
+                                    if not isinstance(data__nodeaffinity_item__weight, int) and (not (isinstance(data__nodeaffinity_item__weight, float) and data__nodeaffinity_item__weight.is_integer())) or isinstance(data__nodeaffinity_item__weight, bool):
+                                        raise Invalid
+                                    if isinstance(data__nodeaffinity_item__weight, (int, float, Decimal)) and (not isinstance(data__nodeaffinity_item__weight, bool)):
+                                        if data__nodeaffinity_item__weight < 1:
+                                            raise Invalid
+                                        if data__nodeaffinity_item__weight > 100:
+                                            raise Invalid
+                                if data__nodeaffinity_item_keys:
+                                    raise Invalid
+                    data__nodeaffinity_any_of_count8 += 1
+                except Invalid:
+                    pass
+            if not data__nodeaffinity_any_of_count8:
+                try:
+                    if not isinstance(data__nodeaffinity, str):
+                        raise Invalid
+                    if isinstance(data__nodeaffinity, str):
+                        if not REGEX_PATTERNS['^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*$'].search(data__nodeaffinity):
+                            raise Invalid
+                    data__nodeaffinity_any_of_count8 += 1
+                except Invalid:
+                    pass
+            if not data__nodeaffinity_any_of_count8:
+                raise Invalid
         if 'tolerations' in data_keys:
             data_keys.remove('tolerations')
             data__tolerations = data['tolerations']
@@ -1014,8 +1151,8 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
             if data__tolerations_is_list:
                 data__tolerations_len = len(data__tolerations)
                 for data__tolerations_x, data__tolerations_item in enumerate(data__tolerations):
-                    data__tolerations_item_any_of_count8 = 0
-                    if not data__tolerations_item_any_of_count8:
+                    data__tolerations_item_any_of_count9 = 0
+                    if not data__tolerations_item_any_of_count9:
                         try:
                             if not isinstance(data__tolerations_item, dict):
                                 raise Invalid
@@ -1055,20 +1192,20 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                                             raise Invalid
                                 if data__tolerations_item_keys:
                                     raise Invalid
-                            data__tolerations_item_any_of_count8 += 1
+                            data__tolerations_item_any_of_count9 += 1
                         except Invalid:
                             pass
-                    if not data__tolerations_item_any_of_count8:
+                    if not data__tolerations_item_any_of_count9:
                         try:
                             if not isinstance(data__tolerations_item, str):
                                 raise Invalid
                             if isinstance(data__tolerations_item, str):
                                 if not REGEX_PATTERNS['^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*$'].search(data__tolerations_item):
                                     raise Invalid
-                            data__tolerations_item_any_of_count8 += 1
+                            data__tolerations_item_any_of_count9 += 1
                         except Invalid:
                             pass
-                    if not data__tolerations_item_any_of_count8:
+                    if not data__tolerations_item_any_of_count9:
                         raise Invalid
         if 'secrets' in data_keys:
             data_keys.remove('secrets')
@@ -1276,28 +1413,28 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
     return data
 
 def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_timeout(data, custom_formats={}, name_prefix=None):
-    data_any_of_count9 = 0
-    if not data_any_of_count9:
+    data_any_of_count10 = 0
+    if not data_any_of_count10:
         try:
             if not isinstance(data, (int, float, Decimal)) or isinstance(data, bool):
                 raise Invalid
             if isinstance(data, (int, float, Decimal)) and (not isinstance(data, bool)):
                 if data < 0:
                     raise Invalid
-            data_any_of_count9 += 1
+            data_any_of_count10 += 1
         except Invalid:
             pass
-    if not data_any_of_count9:
+    if not data_any_of_count10:
         try:
             if not isinstance(data, str):
                 raise Invalid
             if isinstance(data, str):
                 if not REGEX_PATTERNS['^[0-9]+(\\.[0-9]+)?(s|m|h|d)?$'].search(data):
                     raise Invalid
-            data_any_of_count9 += 1
+            data_any_of_count10 += 1
         except Invalid:
             pass
-    if not data_any_of_count9:
+    if not data_any_of_count10:
         raise Invalid
     return data
 
@@ -1355,28 +1492,28 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
         if 'gpu' in data_keys:
             data_keys.remove('gpu')
             data__gpu = data['gpu']
-            data__gpu_any_of_count10 = 0
-            if not data__gpu_any_of_count10:
+            data__gpu_any_of_count11 = 0
+            if not data__gpu_any_of_count11:
                 try:
                     if not isinstance(data__gpu, int) and (not (isinstance(data__gpu, float) and data__gpu.is_integer())) or isinstance(data__gpu, bool):
                         raise Invalid
                     if isinstance(data__gpu, (int, float, Decimal)) and (not isinstance(data__gpu, bool)):
                         if data__gpu < 0:
                             raise Invalid
-                    data__gpu_any_of_count10 += 1
+                    data__gpu_any_of_count11 += 1
                 except Invalid:
                     pass
-            if not data__gpu_any_of_count10:
+            if not data__gpu_any_of_count11:
                 try:
                     if not isinstance(data__gpu, str):
                         raise Invalid
                     if isinstance(data__gpu, str):
                         if not REGEX_PATTERNS['^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*$'].search(data__gpu):
                             raise Invalid
-                    data__gpu_any_of_count10 += 1
+                    data__gpu_any_of_count11 += 1
                 except Invalid:
                     pass
-            if not data__gpu_any_of_count10:
+            if not data__gpu_any_of_count11:
                 raise Invalid
         if 'gpu_type' in data_keys:
             data_keys.remove('gpu_type')
@@ -1410,28 +1547,28 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
         if 'backoff' in data_keys:
             data_keys.remove('backoff')
             data__backoff = data['backoff']
-            data__backoff_any_of_count11 = 0
-            if not data__backoff_any_of_count11:
+            data__backoff_any_of_count12 = 0
+            if not data__backoff_any_of_count12:
                 try:
                     if not isinstance(data__backoff, (int, float, Decimal)) or isinstance(data__backoff, bool):
                         raise Invalid
                     if isinstance(data__backoff, (int, float, Decimal)) and (not isinstance(data__backoff, bool)):
                         if data__backoff < 0:
                             raise Invalid
-                    data__backoff_any_of_count11 += 1
+                    data__backoff_any_of_count12 += 1
                 except Invalid:
                     pass
-            if not data__backoff_any_of_count11:
+            if not data__backoff_any_of_count12:
                 try:
                     if not isinstance(data__backoff, str):
                         raise Invalid
                     if isinstance(data__backoff, str):
                         if not REGEX_PATTERNS['^[0-9]+(\\.[0-9]+)?(s|m|h|d)?$'].search(data__backoff):
                             raise Invalid
-                    data__backoff_any_of_count11 += 1
+                    data__backoff_any_of_count12 += 1
                 except Invalid:
                     pass
-            if not data__backoff_any_of_count11:
+            if not data__backoff_any_of_count12:
                 raise Invalid
         if 'factor' in data_keys:
             data_keys.remove('factor')
@@ -1444,43 +1581,43 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
         if 'max_backoff' in data_keys:
             data_keys.remove('max_backoff')
             data__maxbackoff = data['max_backoff']
-            data__maxbackoff_any_of_count12 = 0
-            if not data__maxbackoff_any_of_count12:
+            data__maxbackoff_any_of_count13 = 0
+            if not data__maxbackoff_any_of_count13:
                 try:
                     if not isinstance(data__maxbackoff, (int, float, Decimal)) or isinstance(data__maxbackoff, bool):
                         raise Invalid
                     if isinstance(data__maxbackoff, (int, float, Decimal)) and (not isinstance(data__maxbackoff, bool)):
                         if data__maxbackoff < 0:
                             raise Invalid
-                    data__maxbackoff_any_of_count12 += 1
+                    data__maxbackoff_any_of_count13 += 1
                 except Invalid:
                     pass
-            if not data__maxbackoff_any_of_count12:
+            if not data__maxbackoff_any_of_count13:
                 try:
                     if not isinstance(data__maxbackoff, str):
                         raise Invalid
                     if isinstance(data__maxbackoff, str):
                         if not REGEX_PATTERNS['^[0-9]+(\\.[0-9]+)?(s|m|h|d)?$'].search(data__maxbackoff):
                             raise Invalid
-                    data__maxbackoff_any_of_count12 += 1
+                    data__maxbackoff_any_of_count13 += 1
                 except Invalid:
                     pass
-            if not data__maxbackoff_any_of_count12:
+            if not data__maxbackoff_any_of_count13:
                 raise Invalid
         if data_keys:
             raise Invalid
     return data
 
 def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_cache(data, custom_formats={}, name_prefix=None):
-    data_any_of_count13 = 0
-    if not data_any_of_count13:
+    data_any_of_count14 = 0
+    if not data_any_of_count14:
         try:
             if not isinstance(data, bool):
                 raise Invalid
-            data_any_of_count13 += 1
+            data_any_of_count14 += 1
         except Invalid:
             pass
-    if not data_any_of_count13:
+    if not data_any_of_count14:
         try:
             if not isinstance(data, dict):
                 raise Invalid
@@ -1501,25 +1638,25 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                             raise Invalid
                 if data_keys:
                     raise Invalid
-            data_any_of_count13 += 1
+            data_any_of_count14 += 1
         except Invalid:
             pass
-    if not data_any_of_count13:
+    if not data_any_of_count14:
         raise Invalid
     return data
 
 def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_param(data, custom_formats={}, name_prefix=None):
-    data_any_of_count14 = 0
-    if not data_any_of_count14:
+    data_any_of_count15 = 0
+    if not data_any_of_count15:
         try:
             if not isinstance(data, str):
                 raise Invalid
             if not (isinstance(data, str) and data == 'string' or (isinstance(data, str) and data == 'int') or (isinstance(data, str) and data == 'float') or (isinstance(data, str) and data == 'bool') or (isinstance(data, str) and data == 'list') or (isinstance(data, str) and data == 'dict') or (isinstance(data, str) and data == 'artifact') or (isinstance(data, str) and data == 'dataset') or (isinstance(data, str) and data == 'model') or (isinstance(data, str) and data == 'metrics') or (isinstance(data, str) and data == 'classification_metrics') or (isinstance(data, str) and data == 'html') or (isinstance(data, str) and data == 'markdown')):
                 raise Invalid
-            data_any_of_count14 += 1
+            data_any_of_count15 += 1
         except Invalid:
             pass
-    if not data_any_of_count14:
+    if not data_any_of_count15:
         try:
             if not isinstance(data, dict):
                 raise Invalid
@@ -1549,9 +1686,9 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                         raise Invalid
                 if data_keys:
                     raise Invalid
-            data_any_of_count14 += 1
+            data_any_of_count15 += 1
         except Invalid:
             pass
-    if not data_any_of_count14:
+    if not data_any_of_count15:
         raise Invalid
     return data

@@ -29,7 +29,8 @@ def test_import_contracts_are_kept():
 def test_a_broken_layer_is_caught(tmp_path):
     """The contracts bite: a copy of setup.cfg whose layers are upside down must fail."""
     text = (ROOT / "setup.cfg").read_text()
-    flipped = text.replace("    kfyaml.compiler.cli\n    kfyaml.compiler.api\n", "    kfyaml.compiler.api\n    kfyaml.compiler.cli\n")
+    flipped = text.replace("    kfyaml.compiler.cli\n    kfyaml.compiler.api : kfyaml.compiler.importer\n",
+                          "    kfyaml.compiler.api : kfyaml.compiler.importer\n    kfyaml.compiler.cli\n")
     assert flipped != text
     config = tmp_path / "setup.cfg"
     config.write_text(flipped)

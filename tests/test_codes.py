@@ -33,6 +33,8 @@ def _pass(path: Path) -> str | None:
         return "resolve"
     if relative.startswith("compiler/cli/"):
         return "cli"
+    if relative.startswith("compiler/importer/"):
+        return "import"
     return PASS_OF.get(relative)
 
 

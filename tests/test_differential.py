@@ -12,13 +12,20 @@ import yaml
 from kfp import compiler, dsl
 from kfp.dsl import Dataset, Input, Model, Output
 from support.normalize_ir import normalize, root_outputs
+from support.round_trip import check as round_trip_check
+from support.round_trip import imported as import_into
 
 from kfyaml.compiler import api
 
 
-def _kfp_ir(pipeline_func, tmp_path) -> list[dict]:
+def _kfp_ir(pipeline_func, tmp_path, round_trip: bool = True) -> list[dict]:
+    """KFP's IR for the pipeline; and, unless told not to, the check that `kfyaml import` of it
+    compiles back to the same meaning (support/round_trip.py)."""
     path = tmp_path / "kfp.yaml"
     compiler.Compiler().compile(pipeline_func, str(path))
+    if round_trip:
+        (tmp_path / "imported").mkdir()
+        round_trip_check(path, tmp_path / "imported")
     return list(yaml.safe_load_all(path.read_text()))
 
 
@@ -570,7 +577,7 @@ steps:
         if: ${{{{ matrix.size > 1 }}}}{_deeper(ECHO)}        with: {{x: big}}
   gather:{GATHER}    with: {{scores: "${{{{ steps.train.outputs.score }}}}"}}
 """)
-    theirs = _kfp_ir(matrix, tmp_path)[0]
+    theirs = _kfp_ir(matrix, tmp_path, round_trip=False)[0]
     a, b = normalize(ours[0]), normalize(theirs)
     assert sorted(a) == sorted(b)
     for leaf in ("train", "gather"):
@@ -581,6 +588,11 @@ steps:
     assert ours_condition.startswith("int(") and ours_condition.endswith(") > 1")
     assert kfp_condition.endswith(" > '1'")
     assert a["big-only"] == b["big-only"]
+    # The import keeps KFP's comparison as written, so compiling it refuses what KFP let through.
+    (tmp_path / "imported").mkdir()
+    result = api.compile_file(str(import_into(tmp_path / "kfp.yaml", tmp_path / "imported")))
+    assert [(d.line, d.col, d.code, d.message) for d in result.diagnostics] == [
+        (9, 14, "KY503", "cannot compare an int (`item.size`) with a string (`'1'`)")]
 
 
 # ---- python steps -------------------------------------------------------------------------------------

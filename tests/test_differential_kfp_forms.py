@@ -564,3 +564,100 @@ steps:
         theirs[1]["platforms"]["kubernetes"]["deploymentSpec"]["executors"]["exec-work"] == {
             "nodeSelector": {"nodeSelectorJson": {"componentInputParameter": "selector"}},
             "tolerations": [{"tolerationJson": {"componentInputParameter": "tol"}}]}
+
+
+def test_node_affinity_terms_and_from_a_dict_step_output(tmp_path):
+    from kfp import kubernetes
+
+    @dsl.container_component
+    def affinity(out: dsl.OutputPath(dict)):
+        return dsl.ContainerSpec(image="alpine", command=["affinity", out])
+
+    @dsl.pipeline(name="aff")
+    def aff():
+        a = _named(affinity(), "pick")
+        w = _named(work(), "work")
+        kubernetes.add_node_affinity(w, match_expressions=[{"key": "zone", "operator": "In", "values": ["a", "b"]}],
+                                     match_fields=[{"key": "metadata.name", "operator": "NotIn", "values": ["n1"]}])
+        kubernetes.add_node_affinity(w, match_expressions=[{"key": "gpu", "operator": "Exists"}], weight=50)
+        later = _named(work(), "later")
+        kubernetes.add_node_affinity_json(later, a.outputs["out"])
+
+    (tmp_path / "aff.yaml").write_text("""
+name: aff
+steps:
+  pick:
+    image: alpine
+    command: [affinity, "${{ outputs.out }}"]
+    outputs: {out: dict}
+  work:
+    image: alpine
+    command: ["true"]
+    kubernetes:
+      node_affinity:
+        - expressions: [{key: zone, operator: In, values: [a, b]}]
+          fields: [{key: metadata.name, operator: NotIn, values: [n1]}]
+        - {expressions: [{key: gpu, operator: Exists}], weight: 50}
+  later:
+    image: alpine
+    command: ["true"]
+    kubernetes:
+      node_affinity: ${{ steps.pick.outputs.out }}
+""")
+    ours = _compiled(tmp_path / "aff.yaml")
+    theirs = _kfp_ir(aff, tmp_path)
+    _compare(ours[0], theirs[0], ours[1], theirs[1])
+    platform = ours[1]["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
+    assert platform["exec-later"] == {"nodeAffinity": [{"nodeAffinityJson": {"taskOutputParameter": {
+        "producerTask": "pick", "outputParameterKey": "out"}}}]}
+    assert platform["exec-work"] == theirs[1]["platforms"]["kubernetes"]["deploymentSpec"]["executors"]["exec-work"]
+
+
+MAYBE = """
+    image: alpine
+    command: [maybe, "${{ inputs.x }}"]
+    inputs:
+      d: {type: dataset, optional: true}
+      x: {type: string, default: a}
+"""
+
+
+def test_optional_artifact_inputs_on_inline_steps_pipelines_and_nested_pipelines(tmp_path):
+    @dsl.container_component
+    def maybe(d: dsl.Input[dsl.Dataset] = None, x: str = "a"):
+        return dsl.ContainerSpec(image="alpine", command=["maybe", x])
+
+    @dsl.pipeline(name="inner")
+    def inner(data: dsl.Input[dsl.Dataset] = None):
+        _named(maybe(d=data), "inside")
+
+    @dsl.pipeline(name="optart")
+    def optart(data: dsl.Input[dsl.Dataset] = None):
+        _named(maybe(d=data), "given")
+        _named(maybe(), "unset")
+        _named(inner(), "nested")
+
+    (tmp_path / "inner.yaml").write_text(f"""
+name: inner
+params:
+  data: {{type: dataset, optional: true}}
+steps:
+  inside:{MAYBE}    with: {{d: "${{{{ params.data }}}}"}}
+""")
+    (tmp_path / "optart.yaml").write_text(f"""
+name: optart
+params:
+  data: {{type: dataset, optional: true}}
+steps:
+  given:{MAYBE}    with: {{d: "${{{{ params.data }}}}"}}
+  unset:{MAYBE}
+  nested:
+    uses: ./inner.yaml
+""")
+    ours = _compiled(tmp_path / "optart.yaml")
+    theirs = _kfp_ir(optart, tmp_path)
+    _compare(ours[0], theirs[0])
+    optional = {"artifactType": {"schemaTitle": "system.Dataset", "schemaVersion": "0.0.1"}, "isOptional": True}
+    assert ours[0]["root"]["inputDefinitions"] == theirs[0]["root"]["inputDefinitions"] == {"artifacts": {"data": optional}}
+    assert ours[0]["components"]["comp-nested"]["inputDefinitions"] == {"artifacts": {"data": optional}}
+    assert ours[0]["components"]["comp-given"]["inputDefinitions"]["artifacts"] == {"d": optional}

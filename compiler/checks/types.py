@@ -138,7 +138,7 @@ class _Checker:
             for value in step.kubernetes.names():
                 self.param_value(value, ("string",), "a Kubernetes name")
             for value in step.kubernetes.json_values():
-                self.param_value(value, ("dict",), "a node selector or toleration as one expression")
+                self.param_value(value, ("dict",), "a node selector, node affinity or toleration as one expression")
             for field in ("cpu", "memory", "cpu_request", "memory_request", "gpu_type", "gpu"):
                 value = getattr(step.resources, field)
                 allowed = ("int", "string") if field == "gpu" else ("string",)

@@ -5,6 +5,7 @@ Exit codes: 0 success (lint: no problems), 1 problems in a pipeline file
 it runs, so `kfyaml compile` and `kfyaml lint` start fast.
 
     check.py    compile, lint, schema
+    migrate.py  import (KFP IR to kfyaml)
     execute.py  run, submit
     output.py   colour, -q/-v, diagnostics with their source line
 """
@@ -39,6 +40,15 @@ _COMMANDS = {
     "schema": ("print the JSON Schema of pipeline.yaml",
                "Print the JSON Schema that editors use for completion and checking of pipeline.yaml.",
                ["kfyaml schema > pipeline.schema.json"]),
+    "import": ("turn a compiled KFP pipeline (IR) into kfyaml",
+               "Read FILE, a pipeline compiled by KFP's Python DSL (any kfp 2.x), and write it as a kfyaml pipeline: "
+               "steps named after the tasks, conditions as ${{ }} expressions, loops as for_each, exit handlers as "
+               "finally:, Python components as python: steps (long code in steps/*.py), nested pipelines in "
+               "pipelines/, Kubernetes settings as kubernetes:. What kfyaml cannot say yet is reported at its line "
+               "in FILE, and then nothing is written. The result is checked like any pipeline.",
+               ["kfyaml import pipeline.ir.yaml -o pipeline.yaml",
+                "kfyaml import pipeline.ir.yaml                 # a one-file result on standard output",
+                "python my_pipeline.py && kfyaml import my_pipeline.yaml -o kfyaml/pipeline.yaml --force"]),
     "run": ("compile and run a pipeline on this machine (no cluster, no Docker)",
             "Compile FILE and run its IR here: independent steps at the same time, conditions, loops, retries, "
             "and a cache by content, so a second run with nothing changed executes nothing. Python steps get a "
@@ -95,6 +105,11 @@ def _parser() -> argparse.ArgumentParser:
     lint.add_argument("--format", choices=["text", "json", "github", "sarif"], default="text",
                       help="text (default), json, github (workflow annotations) or sarif (SARIF 2.1.0)")
     _subparser(sub, "schema", common)
+    imp = _subparser(sub, "import", common)
+    imp.add_argument("file", metavar="FILE", help="the compiled IR (YAML), or - for standard input")
+    imp.add_argument("-o", "--output", metavar="OUT", default="-",
+                     help="the pipeline file to write (other files go beside it), or - for standard output")
+    imp.add_argument("--force", action="store_true", help="replace files that already exist")
     run = _subparser(sub, "run", common)
     run.add_argument("file", metavar="FILE")
     run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help=_PARAM_HELP)
@@ -138,12 +153,13 @@ def _dispatch(parser: argparse.ArgumentParser, args) -> int:
     if style.quiet and style.verbose:
         parser.error("-q and -v go one way each; give one")
     from .execute import cmd_run, cmd_submit
+    from .migrate import cmd_import
 
     if args.command in ("compile", "lint"):  # short-lived: see api.gc_paused
         import gc
 
         gc.disable()
-    handler = {"compile": cmd_compile, "lint": cmd_lint, "schema": cmd_schema, "run": cmd_run,
+    handler = {"compile": cmd_compile, "lint": cmd_lint, "schema": cmd_schema, "import": cmd_import, "run": cmd_run,
                "submit": cmd_submit}[args.command]
     try:
         return handler(args, style)

@@ -41,7 +41,7 @@ def lower(pipeline: Pipeline, refs: References, deps: dict[Step, set[Step]], nes
         lw.exit_scope = new_scope(lw, "exit", lw.root)
         main_scope = lw.exit_scope
     for name, param in pipeline.params.items():
-        if param.type.is_artifact and name in refs.used_params and not nested:
+        if lw.imports(param) and name in refs.used_params:
             add_importer(lw, param)
     for step in pipeline.steps:
         place(lw, step, main_scope)

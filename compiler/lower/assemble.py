@@ -89,8 +89,12 @@ def _dag_component(scope: Scope) -> dict:
 def _root_inputs(lw: Lowering) -> dict:
     params, artifacts = {}, {}
     for name, param in lw.pipeline.params.items():
-        if param.type.is_artifact and lw.nested:
+        if param.type.is_artifact and not lw.imports(param):
             artifacts[name] = definition(param.type)
+            if param.has_default:  # `optional: true`: the DAG runs without it (KFP's isOptional)
+                artifacts[name]["isOptional"] = True
+            if param.description:
+                artifacts[name]["description"] = param.description
             continue
         spec = definition(param.type) if not param.type.is_artifact else {"parameterType": "STRING"}
         if param.has_default:

@@ -17,7 +17,7 @@ from .state import Lowering, Scope, Source
 
 def source_of(lw: Lowering, ref: Ref) -> Source | None:
     info = lw.refs.info(ref)
-    if info.kind == "param" and info.type.is_artifact and not lw.nested:
+    if info.kind == "param" and lw.imports(info.param):
         return Source("output", (lw.importers[info.param.name], "artifact"), info.type)
     if info.kind == "param":
         return Source("param", info.param.name, info.param.type)

@@ -53,6 +53,10 @@ def platform(lw: Lowering, step: Step, scope: Scope) -> dict:
         out["nodeSelector"] = {"nodeSelectorJson": name_parameter(k.node_selector)}
     elif k.node_selector:
         out["nodeSelector"] = {"labels": dict(k.node_selector)}
+    if isinstance(k.node_affinity, Template):  # KFP's add_node_affinity_json
+        out["nodeAffinity"] = [{"nodeAffinityJson": name_parameter(k.node_affinity)}]
+    elif k.node_affinity:
+        out["nodeAffinity"] = [_affinity_term(t) for t in k.node_affinity]
     if k.tolerations:
         out["tolerations"] = [{"tolerationJson": name_parameter(t)} if isinstance(t, Template) else _toleration(t)
                               for t in k.tolerations]
@@ -61,6 +65,18 @@ def platform(lw: Lowering, step: Step, scope: Scope) -> dict:
     if k.image_pull_secrets:
         out["imagePullSecret"] = [{"secretName": s, "secretNameParameter": {"runtimeValue": {"constant": s}}}
                                   for s in k.image_pull_secrets]
+    return out
+
+
+def _affinity_term(term: dict) -> dict:
+    """A term as kfp-kubernetes' `add_node_affinity` writes it (the weight a Struct number)."""
+    out: dict = {}
+    for ours, field in (("expressions", "matchExpressions"), ("fields", "matchFields")):
+        if term.get(ours):
+            out[field] = [{"key": e["key"], "operator": e["operator"], **({"values": list(e["values"])} if e.get("values") else {})}
+                          for e in term[ours]]
+    if term.get("weight") is not None:
+        out["weight"] = float(term["weight"])
     return out
 
 

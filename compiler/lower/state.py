@@ -57,6 +57,12 @@ class Lowering:
     refs: References
     deps: dict[Step, set[Step]]
     nested: bool = False  # compiled for `uses:`: artifact params are input artifacts, not importers
+
+    def imports(self, param) -> bool:
+        """Whether an artifact param comes in through an importer task (a URI at the root of the main
+        pipeline) rather than as an input artifact of the DAG (a nested pipeline's, or KFP's optional
+        `Input[Dataset] = None` pipeline input: `optional: true` with no default)."""
+        return param.type.is_artifact and not self.nested and not (param.has_default and param.default is None)
     root: Scope = dataclasses.field(default_factory=lambda: Scope("root", "root", None, None))
     counter: int = 0
     taken: set[str] = dataclasses.field(default_factory=set)          # task and DAG names in use

@@ -35,8 +35,13 @@ def ports(ctx: Context, specs: dict | None, path: Path, is_input: bool) -> dict[
                           "`list: true` is for artifact inputs that gather a loop's artifacts", key=True)
             else:
                 t = Type("list", t)
+        if spec.get("optional") and (not t.is_artifact or not is_input):
+            ctx.error(path + (name, "optional"), MISPLACED_KEY, "`optional: true` is for artifact inputs; a value "
+                      "input is optional when it has a `default`", key=True)
         has_default = "default" in spec
-        if has_default and (t.is_artifact or not is_input):
+        if spec.get("optional") and t.is_artifact and is_input:  # KFP's `Input[Dataset] = None`: isOptional
+            has_default = True
+        elif has_default and (t.is_artifact or not is_input):
             ctx.error(path + (name, "default"), BAD_DEFAULT, "only value inputs can have a default", key=True)
             has_default = False
         elif has_default and not value_ok(spec["default"], t):

@@ -80,8 +80,8 @@ def _kubernetes(ctx: Context, spec: Any, path: Path) -> None:
     if not isinstance(spec, dict):
         return _literal(ctx, spec, path)
     for key, value in spec.items():
-        if key == "node_selector" and isinstance(value, str):
-            continue  # one expression naming a dict: evaluated (KFP's nodeSelectorJson)
+        if key in ("node_selector", "node_affinity") and isinstance(value, str):
+            continue  # one expression naming a dict: evaluated (KFP's nodeSelectorJson, nodeAffinityJson)
         if key == "tolerations" and isinstance(value, list):
             for i, entry in enumerate(value):
                 if not isinstance(entry, str):

@@ -102,6 +102,8 @@ def kubernetes(ctx: Context, k: dict, path: Path) -> Kubernetes:
     return Kubernetes(
         node_selector=(ctx.template(k["node_selector"], path + ("node_selector",)) or ()
                        if isinstance(k.get("node_selector"), str) else tuple((k.get("node_selector") or {}).items())),
+        node_affinity=(ctx.template(k["node_affinity"], path + ("node_affinity",)) or ()
+                       if isinstance(k.get("node_affinity"), str) else tuple(k.get("node_affinity") or ())),
         tolerations=tuple(ctx.template(t, path + ("tolerations", i)) or {} if isinstance(t, str) else t
                           for i, t in enumerate(k.get("tolerations", []))),
         secrets=sources("secrets"),

@@ -173,6 +173,9 @@ class Normalizer:
         if isinstance(config, dict):
             if set(config) == {"componentInputParameter"}:
                 return self._source(None, config["componentInputParameter"], frame, in_task=False)
+            if set(config) == {"taskOutputParameter"}:  # a name from a step output: traced to the step's name
+                out = config["taskOutputParameter"]
+                return self._output(frame[0]["dag"]["tasks"][out["producerTask"]], out["outputParameterKey"], frame)
             return {k: (self._source(None, v, frame, in_task=False) if k == "componentInputParameter"
                         else self._platform(v, frame)) for k, v in config.items()}
         if isinstance(config, list):

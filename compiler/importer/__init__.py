@@ -1,0 +1,49 @@
+"""`kfyaml import`: compiled KFP IR back into a readable kfyaml pipeline.
+
+The reverse of the compiler, for teams moving off the Python DSL: read the
+IR (read), find its shape (structure), trace every binding to its source
+(sources), turn conditions back into expressions (conditions), executors
+into step bodies (containers), the PlatformSpec into `kubernetes:`
+(platform), and write the files (steps, document, write). What kfyaml has
+no form for is reported at its place in the IR, never guessed, and then
+nothing is written. tests/test_differential*.py check that compiling the
+import of every pipeline there gives IR equivalent to KFP's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ..diagnostics import Diagnostic, sort_unique
+from .context import Importer, Output
+from .read import Problems, load
+
+
+@dataclasses.dataclass(frozen=True)
+class Imported:
+    files: dict[str, str]           # relative path -> text; the pipeline is "pipeline.yaml"
+    diagnostics: list[Diagnostic]
+    readable: bool = True           # False: the file is not KFP IR at all
+
+    @property
+    def ok(self) -> bool:
+        return not self.diagnostics
+
+
+def import_ir(text: str, display: str, main: str = "pipeline.yaml") -> Imported:
+    """The kfyaml files for one IR file's text; `display` names it in diagnostics."""
+    from .document import pipeline
+    from .write import dump
+
+    problems = Problems(display, {})
+    ir = load(text, problems)
+    if ir is None:
+        return Imported({}, sort_unique(problems.found), readable=False)
+    out = Output()
+    info = ir.spec.get("pipelineInfo", {}) or {}
+    doc = pipeline(Importer(ir, problems, out), "root", ir.spec["root"], info.get("name", "pipeline"),
+                   info.get("description"))
+    files = {main: dump(doc), **dict(sorted(out.files.items()))}
+    if problems.found:
+        return Imported({}, sort_unique(problems.found))
+    return Imported(files, [])
