@@ -31,6 +31,9 @@ def task_inputs(task: dict, inputs: dict, results: dict[str, Result], run_name: 
             continue  # an optional param the run left unset: the input is absent, its default (if any) applies
         params[name] = value(binding, inputs, results, run_name)
     for name, binding in task.get("inputs", {}).get("artifacts", {}).items():
+        source = binding.get("componentInputArtifact")
+        if source is not None and source not in inputs["artifacts"]:
+            continue  # an optional artifact the run (or the outer pipeline) left unset: the input is absent
         artifacts[name] = _artifacts(binding, inputs, results)
     for name, item in params.items():
         if runtime and isinstance(item, str) and RUNTIME_PATTERN.search(item):

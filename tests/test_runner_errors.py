@@ -292,3 +292,37 @@ def test_each_groups_finally_runs_after_its_own_steps_with_its_status(tmp_path, 
     seen = {s["step"]: json.loads(s["outputs"]["seen"])["state"] for s in result["steps"].values()
             if s["step"].startswith("report")}
     assert seen == {"report_one": "FAILED", "report_two": "SUCCEEDED"}
+
+
+def test_an_optional_artifact_left_unset_reaches_the_step_as_none(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    (tmp_path / "inner.yaml").write_text("""
+name: inner
+params:
+  data: {type: dataset, optional: true}
+steps:
+  look:
+    python: |
+      def look(d: Input[Dataset] = None) -> str:
+          return "none" if d is None else open(d.path).read()
+    with: {d: "${{ params.data }}"}
+outputs:
+  seen: ${{ steps.look.outputs.Output }}
+""")
+    path = tmp_path / "pipeline.yaml"
+    path.write_text("""
+name: optional-artifact
+params:
+  data: {type: dataset, optional: true}
+steps:
+  direct:
+    python: |
+      def direct(d: Input[Dataset] = None) -> str:
+          return "none" if d is None else open(d.path).read()
+    with: {d: "${{ params.data }}"}
+  nested:
+    uses: ./inner.yaml
+""")
+    code, result, _ = _run(path, capsys, "--no-cache")
+    assert (code, result["steps"]["direct"]["outputs"]) == (0, {"Output": "none"})
+    assert result["steps"]["nested/look"]["outputs"] == {"Output": "none"}
