@@ -63,11 +63,35 @@ def analyse(code: str, function: str | None, path: tuple) -> PythonFunction:
                 f"; it defines: {', '.join(f.name for f in functions) or 'no functions'}"
             raise PythonStepError(f'no top-level function "{function}" in the code{hint}')
         node = matches[0]
-    inputs, outputs = _signature(node, path)
+    inputs, outputs = _described(node, *_signature(node, path))
     body = code if len(functions) > 1 or any(not isinstance(n, ast.FunctionDef) for n in tree.body) \
         else _function_source(code, node)
     source = SOURCE_HEADER + body.rstrip("\n") + "\n\n"
     return PythonFunction(node.name, inputs, outputs, source)
+
+
+def _described(node: ast.FunctionDef, inputs: dict[str, Port], outputs: dict[str, Port]) -> tuple[dict, dict]:
+    """Descriptions from the docstring, as `@dsl.component` takes them (KFP's own calls of
+    docstring_parser): inputs from `Args:`, outputs from `Returns:` read as an `Args:` section."""
+    doc = ast.get_docstring(node, clean=True)
+    if not doc:
+        return inputs, outputs
+    import docstring_parser
+
+    def assign(ports: dict[str, Port], params) -> dict[str, Port]:
+        found = {p.arg_name: p.description for p in params}
+        return {name: dataclasses.replace(port, description=found[name]) if name in found else port
+                for name, port in ports.items()}
+
+    try:
+        inputs = assign(inputs, docstring_parser.parse(doc).params)
+        for keyword in ("Returns:\n", "Returns\n", "Return:\n", "Return\n"):
+            if keyword in doc:
+                outputs = assign(outputs, docstring_parser.parse(doc.replace(keyword.strip(), "Args:")).params)
+                break
+    except docstring_parser.ParseError:
+        pass  # KFP fails to compile such a docstring; kfyaml keeps the ports undescribed
+    return inputs, outputs
 
 
 def _function_source(code: str, node: ast.FunctionDef) -> str:

@@ -661,3 +661,39 @@ steps:
     assert ours[0]["root"]["inputDefinitions"] == theirs[0]["root"]["inputDefinitions"] == {"artifacts": {"data": optional}}
     assert ours[0]["components"]["comp-nested"]["inputDefinitions"] == {"artifacts": {"data": optional}}
     assert ours[0]["components"]["comp-given"]["inputDefinitions"]["artifacts"] == {"d": optional}
+
+
+DOCUMENTED = '''def documented(data: Input[Dataset], rate: float, model: Output[Model], n: int = 3) -> NamedTuple("Outputs", [("acc", float)]):
+    """Train a model.
+
+    Args:
+        data: The training data.
+        rate: Learning rate,
+            over two lines.
+        model: Where the model goes.
+
+    Returns:
+        acc: The accuracy.
+    """
+    return (1.0,)
+'''
+
+
+def test_python_step_docstrings_describe_inputs_and_outputs_as_kfp_reads_them(tmp_path):
+    documented = dsl.component(_module(tmp_path, "documented", DOCUMENTED))
+
+    @dsl.pipeline(name="doc")
+    def doc():
+        data = _named(dsl.importer(artifact_uri="gs://b/x.csv", artifact_class=dsl.Dataset), "raw")
+        _named(documented(data=data.output, rate=0.1), "train")
+
+    (tmp_path / "doc.yaml").write_text("name: doc\nsteps:\n  raw: {importer: {uri: 'gs://b/x.csv', type: dataset}}\n"
+                                       "  train:\n    python: |\n" + textwrap.indent(DOCUMENTED, "      ") +
+                                       "    with: {data: \"${{ steps.raw.outputs.artifact }}\", rate: 0.1}\n")
+    ours = _compiled(tmp_path / "doc.yaml")
+    theirs = _kfp_ir(doc, tmp_path)[0]
+    _compare(ours[0], theirs)
+    interface = lambda spec: {k: v for k, v in spec.items() if k != "executorLabel"}  # noqa: E731
+    assert interface(ours[0]["components"]["comp-train"]) == interface(theirs["components"]["comp-documented"])
+    assert ours[0]["components"]["comp-train"]["inputDefinitions"]["parameters"]["rate"]["description"] == \
+        "Learning rate,\nover two lines."

@@ -7,7 +7,9 @@ writes, and the exact report for what it cannot say or cannot read.
 
 
 import textwrap
+from pathlib import Path
 
+import pytest
 from conftest import run_cli
 from kfp import compiler, dsl
 from kfp import kubernetes as k8s
@@ -97,8 +99,6 @@ def test_import_writes_the_pipeline_its_code_and_its_nested_pipeline(tmp_path):
         """)
     # ... and it compiles back to what KFP compiled.
     (tmp_path / "again").mkdir()
-    from pathlib import Path
-
     check(Path(ir), tmp_path / "again")
 
 
@@ -180,3 +180,13 @@ def test_files_that_are_not_ir_are_refused_with_their_place(tmp_path):
         assert proc.returncode == 1, name
         assert proc.stderr.splitlines() == [f"{name}:{expected}",
                                             f"{name}: not a compiled KFP pipeline kfyaml can read; nothing was written"]
+
+
+GOLDEN = sorted((Path(__file__).parent / "golden").glob("*.ir.yaml"))
+
+
+@pytest.mark.parametrize("ir", GOLDEN, ids=lambda p: p.name)
+def test_kfyamls_own_ir_for_every_example_round_trips(ir, tmp_path):
+    """kfyaml's IR of every example and fixture (stdlib steps, plain groups, matrices, component
+    files...) imports back to a pipeline that compiles to the same meaning."""
+    check(ir, tmp_path)

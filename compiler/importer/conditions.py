@@ -99,8 +99,11 @@ class _Convert:
             return self._binary(args[0], "in", kids[0], _PREC["cmp"])
         if rule in ("member_dot_arg", "ident_arg"):
             raise Unsupported(f"the function `{kids[1] if rule == 'member_dot_arg' else kids[0]}`")
-        if rule in ("list_lit", "map_lit"):
-            raise Unsupported("a list or map literal")
+        if rule == "list_lit":
+            items = [self.expr(item)[0] for item in (kids[0].children if kids else [])]
+            return f"[{', '.join(items)}]", _PREC["atom"]
+        if rule == "map_lit":
+            raise Unsupported("a map literal")
         raise Unsupported(f"the form `{rule}`")
 
     def _binary(self, left, op: str, right, prec: int) -> tuple[str, int]:

@@ -44,7 +44,10 @@ def leaf_body(ctx: Importer, frame: Frame, node_id: str, task: dict, path: tuple
     if container is None:
         ctx.problems.add(where, f"an executor of kind `{next(iter(executor), '?')}`: kfyaml runs containers and importers")
         return {}
-    if prelude.install_script(container.get("command", [])):
+    library = _stdlib_step(container)
+    if library:
+        body = {"uses": f"stdlib/{library}"}
+    elif prelude.install_script(container.get("command", [])):
         body = _python(ctx, node_id, container, where)
     elif component_files.needs_file(container):
         body = {"uses": component_files.write(ctx, comp_name, comp, container, where)}
@@ -53,6 +56,8 @@ def leaf_body(ctx: Importer, frame: Frame, node_id: str, task: dict, path: tuple
     image = container.get("image", "")
     if ph.INPUT_PARAMETER.fullmatch(image) and "uses" not in body:
         body["image"] = wrap(placeholder_source(ctx, frame, task, image, path))
+    if "uses" in body and body["uses"].startswith("stdlib/"):
+        body.pop("image", None)
     if body.get("image") == DEFAULT_IMAGE and "python" in body:
         del body["image"]
     env = container.get("env") or []
@@ -91,6 +96,18 @@ def ports(ctx: Importer, definitions: dict, where: tuple, inputs: bool) -> dict:
             port["description"] = spec["description"]
         out[name] = port
     return {name: (port["type"] if len(port) == 1 else port) for name, port in out.items()}
+
+
+def _stdlib_step(container: dict) -> str | None:
+    """The standard-library step whose executor this is (IR that kfyaml compiled), if any: its
+    interface (with descriptions from the library's docstrings) comes back with `uses:`."""
+    from kfyaml.stdlib_steps import catalog
+
+    key = [container.get(k) for k in ("image", "command", "args")]
+    for name, step in catalog().items():
+        if [step["executor"]["container"].get(k) for k in ("image", "command", "args")] == key:
+            return name
+    return None
 
 
 def _typed(value, kind: str):

@@ -72,7 +72,7 @@ class Importer:
         return self.components.get(task.get("componentRef", {}).get("name", ""), {})
 
     def kind_of(self, key: str, task: dict) -> str:
-        """leaf, loop, condition, branches, exit, or nested (a pipeline run as a step)."""
+        """leaf, loop, condition, branches, exit, group, or nested (a pipeline run as a step)."""
         if "dag" not in self.component(task):
             return "leaf"
         if task.get("parameterIterator") or task.get("artifactIterator"):
@@ -83,6 +83,13 @@ class Importer:
             return "branches"
         if _EXIT.match(key):
             return "exit"
+        comp = self.component(task)
+        names = list((comp.get("inputDefinitions") or {}).get("parameters") or {}) + \
+            list((comp.get("inputDefinitions") or {}).get("artifacts") or {}) + \
+            list((comp.get("outputDefinitions") or {}).get("parameters") or {}) + \
+            list((comp.get("outputDefinitions") or {}).get("artifacts") or {})
+        if any(n.startswith("pipelinechannel--") for n in names):
+            return "group"  # kfyaml's plain group (KFP has none): its values travel as channels
         return "nested"
 
     def frame_of(self, task: dict) -> Frame:

@@ -100,6 +100,8 @@ def _node(ctx: Importer, frame: Frame, key: str, task: dict) -> Node:
         return Node("group", frame, key, task, loop=(frame, key, task), inner=inner, children=children)
     inner = Frame(name, ctx.components[name], task, key, frame, None, frame.loop_depth)
     children = build(ctx, inner) if kind != "branches" else []
+    if kind == "group":
+        return Node("group", frame, key, task, inner=inner, children=children)
     if kind == "condition":
         if len(children) == 1 and children[0].step_like and children[0].loop is None and children[0].cond is None:
             return dataclasses.replace(children[0], frame=frame, key=key, task=task, cond=(frame, key, task))
