@@ -10,11 +10,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import run_cli
 from kfp import compiler, dsl
 from kfp import kubernetes as k8s
 from support.round_trip import check
 
+from kfyaml.compiler import api
 from kfyaml.compiler.importer import import_ir
 
 LONG_SOURCE = "def summarise(rows: int, report: dsl.Output[dsl.Markdown]) -> float:\n" + "".join(
@@ -116,7 +118,7 @@ def test_import_never_overwrites_without_force(tmp_path):
 
 
 def test_a_one_file_import_goes_to_stdout_and_several_files_need_a_name(tmp_path):
-    @dsl.pipeline(name="single")
+    @dsl.pipeline(name="single-echo", display_name="Single Echo", description="One step.")
     def single():
         echo(x="hello")
 
@@ -124,6 +126,10 @@ def test_a_one_file_import_goes_to_stdout_and_several_files_need_a_name(tmp_path
     proc = run_cli("import", ir)
     assert (proc.returncode, proc.stderr) == (0, "")
     assert proc.stdout == import_ir(open(ir).read(), ir).files["pipeline.yaml"]
+    assert proc.stdout.startswith("name: Single Echo\n\ndescription: One step.\n")
+    (tmp_path / "single.yaml").write_text(proc.stdout)
+    info = yaml.safe_load(api.compile_file(str(tmp_path / "single.yaml")).ir_text())["pipelineInfo"]
+    assert info == yaml.safe_load(open(ir))["pipelineInfo"]
     proc = run_cli("import", _migrating(tmp_path))
     assert (proc.returncode, proc.stdout) == (2, "")
     assert proc.stderr == ("kfyaml: the import is 3 files (pipeline.yaml, pipelines/child.yaml, steps/summarise.py); "

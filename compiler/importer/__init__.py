@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 
 from ..diagnostics import Diagnostic, sort_unique
+from ..resolve.steps import sanitize_name
 from .context import Importer, Output
 from .read import Problems, load
 
@@ -41,8 +42,11 @@ def import_ir(text: str, display: str, main: str = "pipeline.yaml") -> Imported:
         return Imported({}, sort_unique(problems.found), readable=False)
     out = Output()
     info = ir.spec.get("pipelineInfo", {}) or {}
-    doc = pipeline(Importer(ir, problems, out), "root", ir.spec["root"], info.get("name", "pipeline"),
-                   info.get("description"))
+    name = info.get("name", "pipeline")
+    shown = info.get("displayName")  # kfyaml's `name:` is the display name, the IR name derived from it
+    if shown and sanitize_name(shown) == name:
+        name = shown
+    doc = pipeline(Importer(ir, problems, out), "root", ir.spec["root"], name, info.get("description"))
     files = {main: dump(doc), **dict(sorted(out.files.items()))}
     if problems.found:
         return Imported({}, sort_unique(problems.found))
