@@ -17,18 +17,18 @@ import threading
 
 from .records import Result, StepRecord
 
-_MARK = {"pending": "·", "running": "…", "succeeded": "✓", "cached": "⟳", "failed": "✗", "skipped": "-",
+_MARK = {"pending": "·", "preparing": "…", "timed_out": "✗", "running": "…", "succeeded": "✓", "cached": "⟳", "failed": "✗", "skipped": "-",
          "upstream_failed": "-", "cancelled": "⊘"}
-_WORDS = {"pending": "pending", "running": "running", "succeeded": "done", "cached": "cached", "failed": "FAILED",
+_WORDS = {"pending": "pending", "preparing": "preparing its environment", "timed_out": "TIMED OUT", "running": "running", "succeeded": "done", "cached": "cached", "failed": "FAILED",
           "skipped": "skipped", "upstream_failed": "skipped", "cancelled": "cancelled"}
-_STYLE = {"succeeded": "green", "cached": "cyan", "failed": "bold red", "cancelled": "yellow", "running": "bold"}
+_STYLE = {"succeeded": "green", "cached": "cyan", "failed": "bold red", "timed_out": "bold red", "preparing": "bold", "cancelled": "yellow", "running": "bold"}
 
 
 def words(record: StepRecord) -> str:
     text = _WORDS.get(record.state, record.state)
     if record.reason:
         text += f" ({record.reason})"
-    if record.attempts > 1 and record.state in ("succeeded", "failed"):
+    if record.attempts > 1 and record.state in ("succeeded", "failed", "timed_out"):
         text += f" after {record.attempts} attempts"
     return text
 
@@ -67,7 +67,7 @@ class Progress:
         room = max(5, (self.live.console.height if self.live is not None else 50) - 3)
         shown = records
         if len(records) > room:
-            rank = {"running": 0, "failed": 1, "pending": 3}
+            rank = {"running": 0, "preparing": 0, "failed": 1, "timed_out": 1, "pending": 3}
             order = sorted(range(len(records)), key=lambda i: (rank.get(records[i].state, 2), -i))[: room - 1]
             shown = [records[i] for i in sorted(order)]
         table = Table(box=None, pad_edge=False, show_header=True, expand=False)
@@ -95,7 +95,7 @@ class Progress:
             self.records[record.path] = record
             if self.live is not None or self.quiet or record.state == "pending":
                 return
-            timing = f" {record.seconds:.1f}s" if record.state in ("succeeded", "failed", "cached") else ""
+            timing = f" {record.seconds:.1f}s" if record.state in ("succeeded", "failed", "timed_out", "cached") else ""
             print(f"{_MARK.get(record.state, '?')} {record.label:<40} {words(record)}{timing}",
                   file=self.stream, flush=True)
 
@@ -149,9 +149,24 @@ def summary(records: list[StepRecord], result: Result, run_dir, stream=None, col
 
 def failures(records: list[StepRecord], stream=None) -> None:
     """Name each failed step and its log, whatever the output format."""
+    stream = stream or sys.stderr
     for record in records:
-        if record.state == "failed":
-            print(f"step {record.label} failed: {record.error}; log: {record.log}", file=stream or sys.stderr)
+        if record.state in ("failed", "timed_out"):
+            print(f"step {record.label} failed: {record.error}" + (f"; log: {record.log}" if record.log else ""),
+                  file=stream)
+            for line in log_tail(record.log):
+                print(f"  | {line}", file=stream)
+
+
+def log_tail(path: str | None, lines: int = 20) -> list[str]:
+    """The last lines of a step's log: usually the cause of its failure."""
+    if not path:
+        return []
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return [line.rstrip("\n") for line in fh.readlines()[-lines:]]
+    except OSError:
+        return []
 
 
 def as_json(records: list[StepRecord], result: Result, run_dir) -> dict:

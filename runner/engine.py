@@ -31,7 +31,7 @@ from pathlib import Path
 from kfyaml.ir.placeholders import INPUT_PARAMETER, RUNTIME
 from kfyaml.ir.values import duration_seconds, text
 
-from . import bindings, launch
+from . import bindings, environments, launch, local_platform
 from .cache import Cache, cache_key
 from .conditions import Conditions
 from .params import typed
@@ -46,11 +46,18 @@ class Run:
 
     def __init__(self, spec: dict, params: dict, workdir: Path, use_cache: bool = True, max_workers: int | None = None,
                  on_event: Callable[[StepRecord], None] | None = None, note: Callable[[str], None] | None = None,
-                 labels: dict[str, str] | None = None):
+                 labels: dict[str, str] | None = None, platform: dict | None = None, base_dir: Path | None = None,
+                 python: str | None = None, local: local_platform.Local | None = None):
         self.spec = spec
         self.components = spec["components"]
         self.executors = spec["deploymentSpec"]["executors"]
         self.params = params
+        # kfp-kubernetes settings by executor label (timeouts, secrets...), applied here as far as they can be
+        self.platform = ((platform or {}).get("platforms", {}).get("kubernetes", {})
+                         .get("deploymentSpec", {}).get("executors", {}))
+        # One rule for relative paths: the pipeline file's folder (steps start there; importers read from it).
+        self.base_dir = Path(base_dir or ".").resolve()
+        self.local = local or local_platform.Local(environ=dict(os.environ))
         self.workdir = Path(workdir).resolve()
         self.run_dir = self.workdir / "runs" / f"{spec['pipelineInfo']['name']}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
         self.cache = Cache(self.workdir / "cache")
@@ -68,7 +75,8 @@ class Run:
         self.internal_errors: list[str] = []
         gpus = _gpu_count()
         self.slots = launch.Slots(threading.BoundedSemaphore(max_workers or os.cpu_count() or 1), gpus,
-                                  threading.BoundedSemaphore(max(1, gpus)), self._note_once)
+                                  threading.BoundedSemaphore(max(1, gpus)), self._note_once,
+                                  environments.probe(python))
 
     @property
     def gpus(self) -> int:
@@ -217,6 +225,7 @@ class Run:
         label = task.get("taskInfo", {}).get("name", name)
         if re.match(r"^[a-z][a-z0-9+.-]*://", uri):
             raise RunError(f"{label}: kfyaml run reads local files only, not {uri}; pass a local path as the param")
+        uri = os.path.join(self.base_dir, os.path.expanduser(uri))  # relative: to the pipeline's folder
         if not os.path.exists(uri):
             raise RunError(f"{label}: {uri} does not exist")
         record = self._record(path, name, task)
@@ -243,9 +252,16 @@ class Run:
         out_params = {n: str(out_dir / "parameters" / n) for n in output_defs.get("parameters", {})}
         out_artifacts = {n: {"name": n, "schema_title": spec["artifactType"]["schemaTitle"], "uri": str(out_dir / n),
                              "metadata": {}} for n, spec in output_defs.get("artifacts", {}).items()}
-        image = INPUT_PARAMETER.sub(lambda m: text(values["parameters"].get(m.group(1), m.group(0))),
-                                    container.get("image", ""))
-        return launch.Launch(container, output_defs, params, artifacts, out_params, out_artifacts, out_dir, image)
+        def resolved(field: str) -> str:  # a param in the image or a resource amount
+            return INPUT_PARAMETER.sub(lambda m: text(values["parameters"].get(m.group(1), m.group(0))), field)
+
+        image = resolved(container.get("image", ""))
+        if "resources" in container:
+            container = {**container, "resources": json.loads(resolved(json.dumps(container["resources"])))}
+        timeout, env = local_platform.settings(self.platform.get(component.get("executorLabel"), {}),
+                                               values["parameters"], self.local, self._note_once)
+        return launch.Launch(container, output_defs, params, artifacts, out_params, out_artifacts, out_dir, image,
+                             self.base_dir, timeout, tuple(env.items()))
 
     def _run_container(self, name, task, component, executor, values, path) -> Result:
         record = self._record(path, name, task)
@@ -268,7 +284,7 @@ class Run:
                 record.state, record.reason = "cancelled", None
                 return self._finish(record, Result("cancelled"))
             if not attempt.ok:
-                record.state = "failed"
+                record.state = "timed_out" if attempt.timed_out else "failed"
                 return self._finish(record, Result("failed", error=record.error, failed_step=record.label))
             if caching:
                 self._store(key, attempt.outputs, step.out_artifacts, log)
@@ -283,16 +299,22 @@ class Run:
         wait_s = duration_seconds(policy.get("backoffDuration", "0s"))
         max_wait_s = duration_seconds(policy.get("backoffMaxDuration", "3600s"))
 
+        def preparing():  # its environment is being made: shown, and counted in its time
+            record.started, record.state = time.time(), "preparing"
+            self.on_event(record)
+
         def started():
             if record.attempts == 1:  # running from when it has a worker (and a GPU), not while queued
-                record.started, record.state = time.time(), "running"
+                if record.state != "preparing":
+                    record.started = time.time()
+                record.state = "running"
                 self.on_event(record)
 
         for number in range(1, attempts + 1):
             record.attempts = number
             log.write(f"--- attempt {number} of {attempts} ---\n")
             log.flush()
-            attempt = launch.run(step, self.slots, log, started)
+            attempt = launch.run(step, self.slots, log, started, preparing)
             record.finished = attempt.finished
             if attempt.ok:
                 return attempt

@@ -1,18 +1,28 @@
-"""Virtual environments for steps: one per requirement set, kept across runs.
+"""Virtual environments for steps: one per requirement set and Python, kept across runs.
 
 A KFP Python step starts with a shell script that pip-installs its packages
 and kfp, then runs the function. Run as is, it would install into whatever
 Python is first on PATH: the user's own. Here every step runs with a venv's
-`bin/` first on PATH, so installs land in the venv. The venvs see the system
-site-packages, so what the user already has (torch, say) is reused, not
-downloaded again. A venv is created and its packages installed once per
-distinct install script (a stamp file marks it ready); later runs skip the
-install and go straight to the function.
+`bin/` first on PATH, so installs land in the venv.
+
+The venv is layered over the user's Python environment: by default the one
+running kfyaml (a virtualenv, a conda env or the system Python alike), or the
+interpreter given with `--python`. `venv --system-site-packages` alone is not
+that: run from inside a virtualenv it sees the *base* interpreter's packages,
+not the virtualenv's. So the venv is made from the chosen interpreter and a
+`.pth` file in it lists that environment's own site-packages folders. pip then
+finds what the user already has ("Requirement already satisfied", no network),
+installs only what is missing, and a step whose requirements are all met starts
+offline. Creating the venv copies no pip (seconds, and most of its size): the
+user's pip runs as `python -m pip` and installs into the venv.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -23,6 +33,36 @@ from kfyaml.ir.prelude import INSTALL_MARK
 
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
+_PROBE = ("import json, site, sys, importlib.util; "
+          "dirs = [p for p in sys.path if p and p.rstrip('/').endswith(('site-packages', 'dist-packages'))]; "
+          "print(json.dumps({'dirs': dirs, 'version': '%d.%d' % sys.version_info[:2], "
+          "'pip': importlib.util.find_spec('pip') is not None}))")
+
+
+class EnvironmentError_(RuntimeError):
+    """The step's environment could not be made; the message says why."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Python:
+    """The user's interpreter and the site-packages folders its environment sees."""
+
+    executable: str
+    version: str
+    site_dirs: tuple[str, ...]
+    has_pip: bool
+
+
+@functools.lru_cache(maxsize=8)
+def probe(executable: str | None = None) -> Python:
+    """What `executable` (default: the Python running kfyaml) sees; asked of it, since it may be another env."""
+    executable = executable or sys.executable
+    try:
+        done = subprocess.run([executable, "-c", _PROBE], capture_output=True, text=True, timeout=60)
+        found = json.loads(done.stdout)
+    except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
+        raise EnvironmentError_(f"{executable} is not a Python interpreter kfyaml can use ({exc})") from None
+    return Python(executable, found["version"], tuple(found["dirs"]), bool(found["pip"]))
 
 
 def cache_root() -> Path:
@@ -35,43 +75,54 @@ def _lock(key: str) -> threading.Lock:
         return _locks.setdefault(key, threading.Lock())
 
 
-def environment(script: str, log) -> Path:
-    """The venv for this install script, created and installed on first use."""
-    key = hashlib.sha256(script.encode()).hexdigest()[:16]
+def environment(script: str, log, python: Python | None = None, on_prepare=None) -> Path:
+    """The venv for this install script over `python`'s environment, made and installed on first use;
+    `on_prepare()` is called when that work starts (the view says so)."""
+    python = python or probe()
+    key = hashlib.sha256(json.dumps([script, python.executable, python.site_dirs]).encode()).hexdigest()[:16]
     root = cache_root() / key
     with _lock(key):
         stamp = root / ".kfyaml-ready"
         if stamp.exists():
             return root
-        log(f"creating the environment {root} (once for this set of packages)\n")
+        if on_prepare:
+            on_prepare()
+        log(f"preparing the environment {root} over {python.executable} (once for this set of packages)\n")
         root.parent.mkdir(parents=True, exist_ok=True)
-        _create(root)
+        _create(root, python)
         # The script ends with `"$0" "$@"`: give it `true` to install and stop.
         done = subprocess.run(["sh", "-c", script, "true"], env=activated(root), stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
         log(done.stdout)
         if done.returncode != 0:
-            raise RuntimeError(f"installing the step's packages failed (exit {done.returncode}); see the log")
+            raise EnvironmentError_(f"installing the step's packages failed (exit {done.returncode}): "
+                                    f"{_last_line(done.stdout)}")
         stamp.write_text(script)
         return root
 
 
-def _create(root: Path) -> None:
-    """A venv that sees this Python's packages. Copying pip into it is most of the cost of a venv
-    (seconds, once per requirement set): where this Python has pip, the venv uses that pip through
-    `python -m pip` (it installs into the venv, whose prefix it is run from), and `pip`/`pip3` in the
-    venv's bin/ are small scripts that do the same, so a step's own `pip install` stays in the venv."""
-    import importlib.util
-
-    has_pip = importlib.util.find_spec("pip") is not None
-    command = [sys.executable, "-m", "venv", "--system-site-packages", str(root)]
-    subprocess.run(command + (["--without-pip"] if has_pip else []), check=True, stdout=subprocess.PIPE,
-                   stderr=subprocess.STDOUT)
-    if has_pip:
-        for name in ("pip", "pip3", f"pip3.{sys.version_info.minor}"):
+def _create(root: Path, python: Python) -> None:
+    command = [python.executable, "-m", "venv", "--system-site-packages", str(root)]
+    done = subprocess.run(command + (["--without-pip"] if python.has_pip else []), stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
+    if done.returncode != 0:
+        raise EnvironmentError_(f"{python.executable} could not make a virtual environment: {_last_line(done.stdout)}")
+    site = root / "lib" / f"python{python.version}" / "site-packages"
+    site.mkdir(parents=True, exist_ok=True)
+    # After the venv's own site-packages (where installs go): the user's environment, in its own order.
+    # `addsitedir`, not a bare path: the folders' own .pth files (editable installs...) count too.
+    (site / "_kfyaml_user_environment.pth").write_text(
+        "".join(f"import site; site.addsitedir({d!r})\n" for d in python.site_dirs))
+    if python.has_pip:
+        for name in ("pip", "pip3", f"pip{python.version}"):
             shim = root / "bin" / name
             shim.write_text('#!/bin/sh\nexec "$(dirname "$0")/python" -m pip "$@"\n')
             shim.chmod(0o755)
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "no output"
 
 
 def activated(root: Path, base: dict | None = None) -> dict:
@@ -82,6 +133,6 @@ def activated(root: Path, base: dict | None = None) -> dict:
     return env
 
 
-def host_environment(log) -> Path:
+def host_environment(log, python: Python | None = None, on_prepare=None) -> Path:
     """The venv inline container steps run in: their `pip install` must not reach the user's Python."""
-    return environment(f"# kfyaml host steps\n{INSTALL_MARK} true && \"$0\" \"$@\"", log)
+    return environment(f"# kfyaml host steps\n{INSTALL_MARK} true && \"$0\" \"$@\"", log, python, on_prepare)

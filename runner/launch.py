@@ -10,7 +10,9 @@ running from when it has them, not while queued.
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -35,6 +37,9 @@ class Launch:
     out_artifacts: dict    # output name -> artifact (its metadata is filled in after the run)
     out_dir: Path
     image: str = ""        # the container image, any param in it resolved
+    cwd: Path | None = None          # where the process starts: the pipeline's folder (None: out_dir/work)
+    timeout_s: float | None = None   # the step's `timeout` (kfp-kubernetes activeDeadlineSeconds)
+    env: tuple[tuple[str, str], ...] = ()  # set for this step beyond the container's own (local secrets...)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,6 +48,7 @@ class Attempt:
     outputs: dict
     error: str | None = None
     finished: float = 0.0  # when the process ended, taken while it still held its slots
+    timed_out: bool = False
 
     @property
     def ok(self) -> bool:
@@ -57,6 +63,7 @@ class Slots:
     gpus: int
     gpu_slots: threading.BoundedSemaphore
     note_once: Callable[[str, str], None]
+    python: environments.Python | None = None  # the user's interpreter steps' environments are layered over
     cancelled: threading.Event = dataclasses.field(default_factory=threading.Event)
     running: set = dataclasses.field(default_factory=set)
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
@@ -65,10 +72,19 @@ class Slots:
         self.cancelled.set()
         with self.lock:
             for process in self.running:
-                process.terminate()
+                _signal_group(process, signal.SIGTERM)
 
 
-def run(launch: Launch, slots: Slots, log: TextIO, on_start: Callable[[], None]) -> Attempt:
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    """Signal the step's whole process group: a shell's children too."""
+    try:
+        os.killpg(process.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def run(launch: Launch, slots: Slots, log: TextIO, on_start: Callable[[], None],
+        on_prepare: Callable[[], None] | None = None) -> Attempt:
     if launch.out_dir.exists():
         shutil.rmtree(launch.out_dir)
     (launch.out_dir / "parameters").mkdir(parents=True)
@@ -82,16 +98,21 @@ def run(launch: Launch, slots: Slots, log: TextIO, on_start: Callable[[], None])
     container = launch.container
     command = placeholders.resolve_command(container.get("command", []) + container.get("args", []), io)
     script = install_script(command)
-    if script is not None:
-        venv = environments.environment(script, log.write)
-        command[2] = 'exec "$0" "$@"'  # installed already: straight to the function
-    else:
-        slots.note_once("image", f"inline container steps run as commands on this machine; their images "
-                                 f"({launch.image}, ...) are not used")
-        venv = environments.host_environment(log.write)
+    try:
+        if script is not None:
+            venv = environments.environment(script, log.write, slots.python, on_prepare)
+            command[2] = 'exec "$0" "$@"'  # installed already: straight to the function
+        else:
+            slots.note_once("image", f"inline container steps run as commands on this machine; their images "
+                                     f"({launch.image}, ...) are not used")
+            venv = environments.host_environment(log.write, slots.python, on_prepare)
+    except environments.EnvironmentError_ as exc:
+        log.write(f"{exc}\n")
+        return Attempt(-1, {}, str(exc), time.time())
     env = environments.activated(venv)
     env.update({e["name"]: e.get("value", "") for e in container.get("env", [])})
-    needs_gpu = int(container.get("resources", {}).get("accelerator", {}).get("resourceCount", 0) or 0) > 0
+    env.update(dict(launch.env))
+    needs_gpu = _count(container.get("resources", {}).get("accelerator", {}).get("resourceCount")) > 0
     if needs_gpu and slots.gpus == 0:
         slots.note_once("gpu", "no GPU on this machine: steps that ask for GPUs run on the CPU, one at a time")
     with slots.workers:
@@ -103,19 +124,39 @@ def run(launch: Launch, slots: Slots, log: TextIO, on_start: Callable[[], None])
                     return Attempt(-1, {}, "cancelled", time.time())
                 on_start()
                 log.flush()
-                process = subprocess.Popen(command, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                           stdin=subprocess.DEVNULL)
+                process = subprocess.Popen(command, cwd=launch.cwd or work, env=env, stdout=log,
+                                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
                 slots.running.add(process)
-            code = process.wait()
+            timed_out = False
+            try:
+                code = process.wait(timeout=launch.timeout_s)
+            except subprocess.TimeoutExpired:  # as Kubernetes ends a pod past activeDeadlineSeconds
+                timed_out = True
+                _signal_group(process, signal.SIGTERM)
+                try:
+                    code = process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    _signal_group(process, signal.SIGKILL)
+                    code = process.wait()
             finished = time.time()
             with slots.lock:
                 slots.running.discard(process)
         finally:
             if needs_gpu:
                 slots.gpu_slots.release()
+    if timed_out:
+        return Attempt(code, {}, f"timed out after {launch.timeout_s:g}s", finished, timed_out=True)
     if code != 0:
         return Attempt(code, {}, finished=finished)
     return dataclasses.replace(_outputs(launch, output_file), finished=finished)
+
+
+def _count(value) -> int:
+    """A GPU count as the IR writes it: a number, its text, or nothing."""
+    try:
+        return int(float(value or 0))
+    except (TypeError, ValueError):
+        return 0
 
 
 def _outputs(launch: Launch, output_file: str) -> Attempt:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import time
 
-FAILED = ("failed", "upstream_failed", "cancelled")
+FAILED = ("failed", "timed_out", "upstream_failed", "cancelled")
 DONE_OK = ("succeeded", "cached")
 
 

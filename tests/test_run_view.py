@@ -152,7 +152,9 @@ def test_ctrl_c_on_the_command_line_prints_the_summary_and_exits_130(tmp_path, v
     path = tmp_path / "pipeline.yaml"
     path.write_text("name: slow\nsteps:\n  sleepy:\n    image: alpine\n    command: [sh, -c, 'sleep 30']\n")
     proc = subprocess.Popen([sys.executable, "-m", "kfyaml.compiler.cli", "run", str(path), "--workdir",
-                             str(tmp_path / "w"), "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             str(tmp_path / "w"), "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            # as from a terminal: a shell's background job (CI, `cmd &`) starts with SIGINT ignored
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 60
     log = tmp_path / "w"
     while time.time() < deadline and not list(log.rglob("*.log")):

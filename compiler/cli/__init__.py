@@ -118,6 +118,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--max-workers", type=int, default=None, metavar="N",
                      help="steps running at once (default: the number of CPUs)")
     run.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    run.add_argument("--python", metavar="PATH", default=None,
+                     help="the Python whose packages steps use (default: the one running kfyaml); missing packages "
+                          "go into a cached environment layered over it")
+    run.add_argument("--secret", action="append", default=[], metavar="NAME=FILE",
+                     help="the keys of Kubernetes secret NAME, from an env file of KEY=VALUE lines (repeatable); "
+                          "without it, a secret's env var is taken from this environment")
+    run.add_argument("--config-map", action="append", default=[], metavar="NAME=FILE",
+                     help="the keys of config map NAME, from an env file (repeatable)")
     submit = _subparser(sub, "submit", common)
     submit.add_argument("file", metavar="FILE")
     submit.add_argument("--host", required=True, metavar="URL", help="the KFP API endpoint, e.g. http://localhost:8080")

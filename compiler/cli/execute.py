@@ -64,9 +64,19 @@ def cmd_run(args, style: Style) -> int:
     except RunError as exc:
         print(f"kfyaml run: {exc}", file=sys.stderr)
         return 2
+    from kfyaml.runner import environments, local_platform
+
+    try:
+        local = local_platform.Local(_mapped(args.secret, "--secret"), _mapped(args.config_map, "--config-map"),
+                                     dict(os.environ))
+        python = environments.probe(os.path.abspath(args.python) if args.python else None).executable
+    except (local_platform.LocalValueError, environments.EnvironmentError_) as exc:
+        raise UsageError(str(exc)) from None
+    base_dir = os.path.dirname(os.path.abspath(args.file))
     progress = display.Progress(color=style.colored(sys.stderr), quiet=style.quiet)  # once the params are good
     run = Run(result.pipeline_spec, bound, args.workdir, use_cache=not args.no_cache, max_workers=args.max_workers,
-              on_event=progress.event, note=progress.note, labels=step_labels(result))
+              on_event=progress.event, note=progress.note, labels=step_labels(result),
+              platform=result.platform_spec, base_dir=base_dir, python=python, local=local)
     try:
         outcome = _until_done(run)
     finally:
@@ -82,6 +92,19 @@ def cmd_run(args, style: Style) -> int:
               f"{run.run_dir / 'internal-error.txt'}. Please report it to the kfyaml maintainers "
               f"[{INTERNAL_ERROR.id}]", file=sys.stderr)
     return {"succeeded": 0, "cancelled": 130}.get(outcome.state, 1)
+
+
+def _mapped(given: list[str], flag: str) -> dict[str, dict[str, str]]:
+    """`NAME=FILE` pairs: each FILE an env file with the secret's (or config map's) keys."""
+    from kfyaml.runner.local_platform import read_env_file
+
+    out = {}
+    for item in given:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise UsageError(f"{flag} takes NAME=FILE (an env file of KEY=VALUE lines), not {item!r}")
+        out[name] = read_env_file(path)
+    return out
 
 
 def step_labels(result: api.Result) -> dict[str, str]:
