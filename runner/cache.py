@@ -12,6 +12,7 @@ runs again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -67,6 +68,8 @@ class Cache:
             if entry.exists():
                 log(f"cache entry {key[:12]} is damaged ({exc}); ignoring it and running the step\n")
             return None
+        with contextlib.suppress(OSError):  # used now: `kfyaml cache prune` keeps what is in use
+            os.utime(entry / "entry.json")
         for name, files in manifest["artifacts"].items():
             stored, target = entry / "files" / name, outputs[name]["uri"]
             _replace(stored, target)

@@ -31,7 +31,7 @@ from pathlib import Path
 from kfyaml.ir.placeholders import INPUT_PARAMETER, RUNTIME
 from kfyaml.ir.values import duration_seconds, text
 
-from . import bindings, environments, launch, local_platform
+from . import bindings, environments, launch, local_platform, remote
 from .cache import Cache, cache_key
 from .conditions import Conditions
 from .params import typed
@@ -223,8 +223,8 @@ class Run:
         uri = spec["artifactUri"].get("constant") or values["parameters"].get(spec["artifactUri"].get("runtimeParameter", "uri"))
         uri = uri[len("file://"):] if uri.startswith("file://") else uri
         label = task.get("taskInfo", {}).get("name", name)
-        if re.match(r"^[a-z][a-z0-9+.-]*://", uri):
-            raise RunError(f"{label}: kfyaml run reads local files only, not {uri}; pass a local path as the param")
+        if remote.is_remote(uri):
+            uri = remote.fetch(uri, self.run_dir / "imports", label)
         uri = os.path.join(self.base_dir, os.path.expanduser(uri))  # relative: to the pipeline's folder
         if not os.path.exists(uri):
             raise RunError(f"{label}: {uri} does not exist")

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from kfyaml.ir.prelude import INSTALL_MARK
 
+STAMP = ".kfyaml-ready"  # an environment's packages are installed; touched on each use
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
 _PROBE = ("import json, site, sys, importlib.util; "
@@ -82,8 +83,9 @@ def environment(script: str, log, python: Python | None = None, on_prepare=None)
     key = hashlib.sha256(json.dumps([script, python.executable, python.site_dirs]).encode()).hexdigest()[:16]
     root = cache_root() / key
     with _lock(key):
-        stamp = root / ".kfyaml-ready"
+        stamp = root / STAMP
         if stamp.exists():
+            os.utime(stamp)  # used now: `kfyaml cache prune` keeps what is in use
             return root
         if on_prepare:
             on_prepare()

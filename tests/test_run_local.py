@@ -192,3 +192,35 @@ steps:
     proc = _kfyaml(sys.executable, "run", "pipeline.yaml", "--secret", "db", cwd=tmp_path)
     assert (proc.returncode, proc.stderr) == (2, "kfyaml: --secret takes NAME=FILE (an env file of KEY=VALUE lines), "
                                                  "not 'db'\n")
+
+
+def test_cache_shows_its_size_and_prunes_what_was_not_used(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    (tmp_path / "pipeline.yaml").write_text("""
+name: cached
+params:
+  n: {type: int, default: 1}
+steps:
+  make:
+    image: alpine
+    command: [sh, -c, 'echo "$0" > "$1"', "${{ inputs.n }}", "${{ outputs.out }}"]
+    inputs: {n: int}
+    outputs: {out: dataset}
+    with: {n: "${{ params.n }}"}
+""")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    for n in ("1", "2"):
+        assert _kfyaml(sys.executable, "run", "pipeline.yaml", "-q", "--param", f"n={n}", cwd=tmp_path, env=env).returncode == 0
+    entries = sorted((tmp_path / ".kfyaml" / "cache").glob("*/entry.json"))
+    assert len(entries) == 2
+    week_ago = time.time() - 8 * 86400
+    os.utime(entries[0], (week_ago, week_ago))
+    shown = _kfyaml(sys.executable, "cache", cwd=tmp_path, env=env).stdout.splitlines()
+    assert shown[0].startswith("results: 2 (") and shown[0].endswith(") in .kfyaml/cache")
+    proc = _kfyaml(sys.executable, "cache", "prune", "--older-than", "7d", cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0].startswith("results: removed 1 unused for 7d (")
+    assert [p.exists() for p in entries] == [False, True]
+    # A run that hits the cache marks the entry used, so it survives the next prune.
+    assert _kfyaml(sys.executable, "run", "pipeline.yaml", "-q", "--param", "n=2", cwd=tmp_path, env=env).returncode == 0
+    assert time.time() - entries[1].stat().st_mtime < 60

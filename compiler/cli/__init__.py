@@ -6,6 +6,7 @@ it runs, so `kfyaml compile` and `kfyaml lint` start fast.
 
     check.py    compile, lint, schema
     migrate.py  import (KFP IR to kfyaml)
+    maintain.py cache (show, prune)
     execute.py  run, submit
     output.py   colour, -q/-v, diagnostics with their source line
 """
@@ -57,6 +58,12 @@ _COMMANDS = {
              "kfyaml run pipeline.yaml --param threshold=0.9 --param models='[\"svm\", \"rf\"]'",
              "kfyaml run pipeline.yaml --no-cache --max-workers 2",
              "kfyaml run pipeline.yaml --json > result.json"]),
+    "cache": ("show or prune the run cache and the step environments",
+              "Show how many cached step results (in WORKDIR/cache) and step environments (in ~/.cache/kfyaml/venvs) "
+              "there are and their size; with `prune`, remove those not used for the given time.",
+              ["kfyaml cache",
+               "kfyaml cache prune --older-than 7d",
+               "kfyaml cache prune --older-than 12h --workdir build/.kfyaml"]),
     "submit": ("compile and submit a pipeline to a KFP API server",
                "Compile FILE and start a run on a Kubeflow Pipelines server through kfp.Client (needs "
                "`pip install 'kfyaml[kfp]'`). With --pipeline, upload it as a pipeline (a new version when it "
@@ -126,6 +133,12 @@ def _parser() -> argparse.ArgumentParser:
                           "without it, a secret's env var is taken from this environment")
     run.add_argument("--config-map", action="append", default=[], metavar="NAME=FILE",
                      help="the keys of config map NAME, from an env file (repeatable)")
+    cache = _subparser(sub, "cache", common)
+    cache.add_argument("action", nargs="?", choices=["show", "prune"], default="show",
+                       help="show (default) or prune")
+    cache.add_argument("--older-than", metavar="AGE", default=None,
+                       help="with prune: remove what was not used for AGE (30m, 12h, 7d)")
+    cache.add_argument("--workdir", default=".kfyaml", help="the run folder whose cache to look at (default: .kfyaml)")
     submit = _subparser(sub, "submit", common)
     submit.add_argument("file", metavar="FILE")
     submit.add_argument("--host", required=True, metavar="URL", help="the KFP API endpoint, e.g. http://localhost:8080")
@@ -161,13 +174,14 @@ def _dispatch(parser: argparse.ArgumentParser, args) -> int:
     if style.quiet and style.verbose:
         parser.error("-q and -v go one way each; give one")
     from .execute import cmd_run, cmd_submit
+    from .maintain import cmd_cache
     from .migrate import cmd_import
 
     if args.command in ("compile", "lint"):  # short-lived: see api.gc_paused
         import gc
 
         gc.disable()
-    handler = {"compile": cmd_compile, "lint": cmd_lint, "schema": cmd_schema, "import": cmd_import, "run": cmd_run,
+    handler = {"compile": cmd_compile, "lint": cmd_lint, "schema": cmd_schema, "import": cmd_import, "run": cmd_run, "cache": cmd_cache,
                "submit": cmd_submit}[args.command]
     try:
         return handler(args, style)
