@@ -7,6 +7,15 @@ renamed, so a kill never leaves half a file) and a restarted job resumes from
 the last complete epoch; rank 0 alone saves the unwrapped module. NCCL on
 GPUs, gloo on CPUs, the same code.
 
+The data path is built for a GPU: a tabular step is launch-bound, and a
+DataLoader that indexes one row at a time and makes a host tensor per batch
+keeps the device idle. Each rank's table is moved to the device once (pinned
+host memory when it does not fit), every epoch's shard is the permutation
+`DistributedSampler` would give (same seed, `set_epoch`, padding), and batches
+are slices of it indexed on the device; the loss is summed on the device and
+read once per epoch; Adam is fused where the device has it. `--data-path
+loader` keeps the DataLoader path, for `benchmarks/ddp_epoch.py`.
+
 The step's container runs without kfyaml installed, so `tools/build_stdlib.py`
 embeds this file's text into the component it builds.
 """
@@ -26,6 +35,26 @@ from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.data.distributed import DistributedSampler
 
 
+def shard(n: int, world: int, rank: int, seed: int, epoch: int) -> torch.Tensor:
+    """This rank's indices for the epoch, exactly as DistributedSampler(shuffle=True) yields them."""
+    generator = torch.Generator()
+    generator.manual_seed(seed + epoch)
+    indices = torch.randperm(n, generator=generator)
+    per_rank = -(-n // world)
+    padding = per_rank * world - n
+    if padding:
+        indices = torch.cat([indices, indices.repeat(-(-padding // n))[:padding]])
+    return indices[rank:per_rank * world:world]
+
+
+def _fits(tensors, device) -> bool:
+    """Whether the table fits on the device with room to spare for the model's work."""
+    if device.type != "cuda":
+        return True
+    free, _ = torch.cuda.mem_get_info(device)
+    return sum(t.element_size() * t.nelement() for t in tensors) < free // 2
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", required=True)
@@ -38,6 +67,8 @@ def main() -> None:
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--hidden-units", type=int, default=64)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--data-path", choices=["device", "loader"],
+                        default=os.environ.get("KFYAML_DDP_DATA_PATH", "device"))  # benchmarks and tests compare
     args = parser.parse_args()
 
     cuda = torch.cuda.is_available()
@@ -63,7 +94,8 @@ def main() -> None:
     net = nn.Sequential(nn.Linear(features.shape[1], args.hidden_units), nn.ReLU(),
                         nn.Linear(args.hidden_units, args.hidden_units), nn.ReLU(),
                         nn.Linear(args.hidden_units, len(classes))).to(device)
-    optimizer = torch.optim.Adam(net.parameters(), lr=args.learning_rate)
+    fused = cuda and args.data_path == "device"  # one kernel for the whole update
+    optimizer = torch.optim.Adam(net.parameters(), lr=args.learning_rate, **({"fused": True} if fused else {}))
     checkpoint = os.path.join(args.checkpoint_dir, "checkpoint.pt")
     start = 0
     if os.path.exists(checkpoint):
@@ -76,6 +108,12 @@ def main() -> None:
     model = DistributedDataParallel(net, device_ids=[local_rank] if cuda else None)
     sampler = DistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=True, seed=args.seed)
     loader = DataLoader(dataset, batch_size=args.batch_size, sampler=sampler)
+    on_device = args.data_path == "device" and _fits((features, labels), device)
+    if on_device:
+        table_x, table_y = features.to(device), labels.to(device)
+    else:
+        table_x = features.pin_memory() if cuda else features
+        table_y = labels.pin_memory() if cuda else labels
     loss_fn = nn.CrossEntropyLoss()
     fail_after = int(os.environ.get("KFYAML_DDP_FAIL_AFTER_EPOCH", "-1"))  # tests: kill rank 0 after this epoch
     seconds, loss = [], float("nan")
@@ -83,14 +121,23 @@ def main() -> None:
         began = time.time()
         sampler.set_epoch(epoch)
         model.train()
-        totals = torch.zeros(2, device=device)
-        for xb, yb in loader:
-            xb, yb = xb.to(device), yb.to(device)
-            optimizer.zero_grad()
+        loss_sum, rows = torch.zeros((), device=device), 0
+        if args.data_path == "loader":
+            batches = ((xb.to(device), yb.to(device)) for xb, yb in loader)
+        else:
+            mine = shard(len(labels), world, rank, args.seed, epoch)
+            mine = mine.to(device) if on_device else mine
+            batches = ((table_x[b], table_y[b]) if on_device else
+                       (table_x[b].to(device, non_blocking=True), table_y[b].to(device, non_blocking=True))
+                       for b in mine.split(args.batch_size))
+        for xb, yb in batches:
+            optimizer.zero_grad(set_to_none=True)
             batch_loss = loss_fn(model(xb), yb)
             batch_loss.backward()
             optimizer.step()
-            totals += torch.stack([batch_loss.detach() * len(yb), torch.tensor(float(len(yb)), device=device)])
+            loss_sum += batch_loss.detach() * len(yb)
+            rows += len(yb)
+        totals = torch.stack([loss_sum, torch.tensor(float(rows), device=device)])
         dist.all_reduce(totals)
         loss = float(totals[0] / totals[1])
         seconds.append(time.time() - began)

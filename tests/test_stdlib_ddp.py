@@ -62,3 +62,12 @@ def test_killed_run_resumes_from_its_checkpoint(tmp_path, monkeypatch, capfd):
     assert epochs_run == [1, 2]
     assert ranks[0]["param_sum"] == ranks[1]["param_sum"]
     assert torch.load(tmp_path / "checkpoints" / "checkpoint.pt", weights_only=False)["epoch"] == 2
+
+
+def test_the_device_data_path_trains_exactly_as_the_dataloader_did(tmp_path, monkeypatch):
+    """The fast path (table on the device, shards by index) is the same training, not an approximation."""
+    (tmp_path / "fast").mkdir()
+    (tmp_path / "loader").mkdir()
+    _, _, _, fast = _run(tmp_path / "fast", "fast", monkeypatch)
+    _, _, _, loader = _run(tmp_path / "loader", "loader", monkeypatch, KFYAML_DDP_DATA_PATH="loader")
+    assert fast[0]["params"] == loader[0]["params"] and fast[0]["param_sum"] == loader[0]["param_sum"]
