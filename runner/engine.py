@@ -161,7 +161,7 @@ class Run:
         executor = self.executors[component["executorLabel"]]
         if "importer" in executor:
             return self._run_importer(name, task, executor, values, path)
-        return self._run_container(name, task, component, executor, values, path)
+        return self._run_container(name, task, component, executor, values, path, inputs["parameters"])
 
     def _runtime(self, task_name: str) -> dict[str, str]:
         """What KFP's run-time placeholders stand for in this run, for one task."""
@@ -235,7 +235,8 @@ class Run:
                     "metadata": spec.get("metadata", {})}
         return Result("succeeded", {"parameters": {}, "artifacts": {"artifact": [artifact]}})
 
-    def _prepare(self, record: StepRecord, component: dict, container: dict, values: dict) -> launch.Launch:
+    def _prepare(self, record: StepRecord, component: dict, container: dict, values: dict,
+                 dag_params: dict) -> launch.Launch:
         """The step's inputs typed as it declares them, and where its outputs go."""
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", record.path)
         out_dir = self.run_dir / "outputs" / slug
@@ -258,14 +259,16 @@ class Run:
         image = resolved(container.get("image", ""))
         if "resources" in container:
             container = {**container, "resources": json.loads(resolved(json.dumps(container["resources"])))}
-        timeout, env = local_platform.settings(self.platform.get(component.get("executorLabel"), {}),
-                                               values["parameters"], self.local, self._note_once)
+        # kfp-kubernetes names a secret or claim from a param by the input of the DAG the task is in
+        local = local_platform.settings(self.platform.get(component.get("executorLabel"), {}),
+                                        {**dag_params, **values["parameters"]}, self.local, self._note_once,
+                                        self.run_dir / "mounts")
         return launch.Launch(container, output_defs, params, artifacts, out_params, out_artifacts, out_dir, image,
-                             self.base_dir, timeout, tuple(env.items()))
+                             self.base_dir, local.timeout_s, local.env, local.links)
 
-    def _run_container(self, name, task, component, executor, values, path) -> Result:
+    def _run_container(self, name, task, component, executor, values, path, dag_params) -> Result:
         record = self._record(path, name, task)
-        step = self._prepare(record, component, executor["container"], values)
+        step = self._prepare(record, component, executor["container"], values, dag_params)
         record.log = str(self.run_dir / "logs" / f"{step.out_dir.name}.log")
         Path(record.log).parent.mkdir(parents=True, exist_ok=True)
         caching = task.get("cachingOptions", {}).get("enableCache", False) and self.use_cache

@@ -22,7 +22,7 @@ from typing import TextIO
 
 from kfyaml.ir.prelude import install_script
 
-from . import environments, placeholders
+from . import environments, mounts, placeholders
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,6 +40,7 @@ class Launch:
     cwd: Path | None = None          # where the process starts: the pipeline's folder (None: out_dir/work)
     timeout_s: float | None = None   # the step's `timeout` (kfp-kubernetes activeDeadlineSeconds)
     env: tuple[tuple[str, str], ...] = ()  # set for this step beyond the container's own (local secrets...)
+    links: tuple[tuple[str, str], ...] = ()  # (mount path, local folder): its volumes, as links
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,6 +65,7 @@ class Slots:
     gpu_slots: threading.BoundedSemaphore
     note_once: Callable[[str, str], None]
     python: environments.Python | None = None  # the user's interpreter steps' environments are layered over
+    links: mounts.Links = dataclasses.field(default_factory=mounts.Links)
     cancelled: threading.Event = dataclasses.field(default_factory=threading.Event)
     running: set = dataclasses.field(default_factory=set)
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
@@ -119,6 +121,13 @@ def run(launch: Launch, slots: Slots, log: TextIO, on_start: Callable[[], None],
         if needs_gpu:
             slots.gpu_slots.acquire()
         try:
+            slots.links.acquire(launch.links)
+        except mounts.MountError as exc:
+            if needs_gpu:
+                slots.gpu_slots.release()
+            log.write(f"{exc}\n")
+            return Attempt(-1, {}, str(exc), time.time())
+        try:
             with slots.lock:
                 if slots.cancelled.is_set():
                     return Attempt(-1, {}, "cancelled", time.time())
@@ -142,6 +151,7 @@ def run(launch: Launch, slots: Slots, log: TextIO, on_start: Callable[[], None],
             with slots.lock:
                 slots.running.discard(process)
         finally:
+            slots.links.release(launch.links)
             if needs_gpu:
                 slots.gpu_slots.release()
     if timed_out:

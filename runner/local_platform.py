@@ -4,20 +4,22 @@
 read as environment variables get their values from what the user gave
 (`--secret NAME=FILE`, `--config-map NAME=FILE`, env files of `KEY=VALUE`
 lines) or, failing that, from a variable of the same name in kfyaml's own
-environment. What has no local counterpart (a mounted volume, secret or config
-map, a node selector) is said once per run, never dropped silently. Secret
-values go into the step's environment only: never into a log or the IR.
+environment. Mounts are links: a claim mapped with `--volume CLAIM=DIR` is
+linked at its mount path to DIR, a mapped secret or config map has its keys
+written as files (readable by the user alone) into the run's folder, linked at
+its mount path (see `mounts`). What has no local counterpart (an unmapped
+mount, a node selector) is said once per run, never dropped silently. Secret
+values go into the step's environment and files only: never into a log or the IR.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable
 from pathlib import Path
 
-_UNMAPPED = {"secretAsVolume": "mounted secrets", "configMapAsVolume": "mounted config maps",
-             "pvcMount": "PersistentVolumeClaim mounts", "emptyDirMounts": "emptyDir mounts (/dev/shm)",
-             "nodeSelector": "node selectors", "nodeAffinity": "node affinity", "tolerations": "tolerations",
+_UNMAPPED = {"emptyDirMounts": "emptyDir mounts (/dev/shm)", "nodeSelector": "node selectors", "nodeAffinity": "node affinity", "tolerations": "tolerations",
              "imagePullSecret": "image pull secrets", "imagePullPolicy": "image pull policies"}
 
 
@@ -53,12 +55,39 @@ class Local:
     secrets: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
     config_maps: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
     environ: dict[str, str] = dataclasses.field(default_factory=dict)
+    volumes: dict[str, str] = dataclasses.field(default_factory=dict)  # claim -> local folder
 
 
-def settings(config: dict, params: dict, local: Local, note_once: Callable[[str, str], None]) -> tuple[float | None, dict]:
-    """The step's timeout (seconds) and the environment variables its secrets and config maps give."""
+@dataclasses.dataclass(frozen=True)
+class StepPlatform:
+    timeout_s: float | None
+    env: tuple[tuple[str, str], ...]
+    links: tuple[tuple[str, str], ...]  # (mount path, local folder)
+
+
+def settings(config: dict, params: dict, local: Local, note_once: Callable[[str, str], None],
+             files_dir: Path) -> StepPlatform:
+    """The step's timeout, the environment variables its secrets and config maps give, and its mounts
+    as links to local folders (mapped secrets' and config maps' files written under `files_dir`)."""
     timeout = float(config["activeDeadlineSeconds"]) if config.get("activeDeadlineSeconds") else None
     env: dict[str, str] = {}
+    links: list[tuple[str, str]] = []
+    for entry in config.get("pvcMount", []):
+        claim = _claim(entry, params)
+        if claim in local.volumes:
+            links.append((entry["mountPath"], local.volumes[claim]))
+        else:
+            note_once(f"pvc-{claim}", f"the volume claim {claim!r} (mounted at {entry.get('mountPath')}) is not "
+                                      f"mapped here; give it a folder with --volume {claim}=DIR")
+    for field, kind, known in (("secretAsVolume", "secret", local.secrets),
+                               ("configMapAsVolume", "config map", local.config_maps)):
+        for entry in config.get(field, []):
+            name = _name(entry, "secretName" if kind == "secret" else "configMapName", params)
+            if name in known:
+                links.append((entry["mountPath"], _written(files_dir / f"{kind.replace(' ', '-')}-{name}", known[name])))
+            elif not entry.get("optional"):
+                note_once(f"{field}-{name}", f"the {kind} {name!r} (mounted at {entry.get('mountPath')}) is not "
+                                             f"mapped here; give its keys with --{kind.replace(' ', '-')} {name}=FILE")
     for field, kind, key_field, known in (("secretAsEnv", "secret", "secretKey", local.secrets),
                                           ("configMapAsEnv", "config map", "configMapKey", local.config_maps)):
         for entry in config.get(field, []):
@@ -77,7 +106,28 @@ def settings(config: dict, params: dict, local: Local, note_once: Callable[[str,
     for field, what in _UNMAPPED.items():
         if config.get(field):
             note_once(field, f"{what} have no counterpart on this machine and are not applied")
-    return timeout, env
+    return StepPlatform(timeout, tuple(env.items()), tuple(links))
+
+
+def _written(folder: Path, values: dict[str, str]) -> str:
+    """A secret's or config map's keys as files, as Kubernetes mounts them; readable by this user only."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for key, value in values.items():
+        path = folder / key
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(value)
+    return str(folder)
+
+
+def _claim(entry: dict, params: dict) -> str:
+    if entry.get("constant"):
+        return str(entry["constant"])
+    binding = entry.get("pvcNameParameter") or {}
+    if "runtimeValue" in binding:
+        return str(binding["runtimeValue"].get("constant"))
+    source = binding.get("componentInputParameter") or entry.get("componentInputParameter")
+    return str(params.get(source, source))
 
 
 def _name(entry: dict, field: str, params: dict) -> str:

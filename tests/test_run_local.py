@@ -185,7 +185,8 @@ steps:
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["steps"]["use"]["outputs"] == {"seen": "s3cret/from-env"}
     notes = [line for line in proc.stderr.splitlines() if line.startswith("note: ")]
-    assert "note: PersistentVolumeClaim mounts have no counterpart on this machine and are not applied" in notes
+    assert ("note: the volume claim 'data' (mounted at /data) is not mapped here; give it a folder with --volume "
+            "data=DIR") in notes
     assert ("note: secret values not given with --secret are taken from variables of the same name in this "
             "environment (API_TOKEN, ...)") in notes
     assert "s3cret" not in proc.stderr + open(json.loads(proc.stdout)["steps"]["use"]["log"]).read()
@@ -224,3 +225,46 @@ steps:
     # A run that hits the cache marks the entry used, so it survives the next prune.
     assert _kfyaml(sys.executable, "run", "pipeline.yaml", "-q", "--param", "n=2", cwd=tmp_path, env=env).returncode == 0
     assert time.time() - entries[1].stat().st_mtime < 60
+
+
+def test_volumes_and_mounted_secrets_are_linked_at_their_mount_paths_while_steps_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    data = tmp_path / "local-data"
+    data.mkdir()
+    (data / "rows.csv").write_text("a\n1\n2\n")
+    (tmp_path / "tls.env").write_text("cert=CERT\n")
+    mount, secret_mount = tmp_path / "mnt" / "data", tmp_path / "mnt" / "tls"
+    (tmp_path / "pipeline.yaml").write_text(f"""
+name: mounts
+params:
+  claim: {{type: string, default: training-data}}
+steps:
+  read:
+    image: alpine
+    command: [sh, -c, 'cat "$0/rows.csv" | wc -l > "$2"; cat "$1/cert" > "$3"', {mount}, {secret_mount},
+              "${{{{ outputs.rows }}}}", "${{{{ outputs.cert }}}}"]
+    outputs: {{rows: int, cert: string}}
+    kubernetes:
+      volumes: [{{claim: "${{{{ params.claim }}}}", mount: {mount}}}]
+      secrets: [{{name: tls, mount: {secret_mount}}}]
+""")
+    proc = _kfyaml(sys.executable, "run", "pipeline.yaml", "--json", "--volume", f"training-data={data}",
+                   "--secret", "tls=tls.env", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    run = json.loads(proc.stdout)
+    assert run["steps"]["read"]["outputs"] == {"rows": 3, "cert": "CERT"}
+    assert not os.path.lexists(mount) and not os.path.lexists(secret_mount)  # the links are gone afterwards
+    written = next(iter((tmp_path / ".kfyaml" / "runs").glob("*/mounts/secret-tls/cert")))
+    assert oct(written.stat().st_mode & 0o777) == "0o600"
+    # Unmapped, the step is told where the volume would be, and nothing at the mount path is replaced.
+    mount.parent.mkdir(exist_ok=True)
+    mount.write_text("mine")
+    proc = _kfyaml(sys.executable, "run", "pipeline.yaml", "--json", "--no-cache", "--volume", f"training-data={data}",
+                   "--secret", "tls=tls.env", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert json.loads(proc.stdout)["steps"]["read"]["error"] == (
+        f"cannot mount {data} at {mount}: {mount} exists; remove it, or make it a link to {data} yourself")
+    assert mount.read_text() == "mine"
+    proc = _kfyaml(sys.executable, "run", "pipeline.yaml", "-q", "--no-cache", cwd=tmp_path)
+    assert ("note: the volume claim 'training-data' (mounted at " + str(mount) + ") is not mapped here; give it a "
+            "folder with --volume training-data=DIR") in proc.stderr.splitlines()

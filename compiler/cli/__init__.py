@@ -133,6 +133,9 @@ def _parser() -> argparse.ArgumentParser:
                           "without it, a secret's env var is taken from this environment")
     run.add_argument("--config-map", action="append", default=[], metavar="NAME=FILE",
                      help="the keys of config map NAME, from an env file (repeatable)")
+    run.add_argument("--volume", action="append", default=[], metavar="CLAIM=DIR",
+                     help="the local folder for PersistentVolumeClaim CLAIM, linked at the step's mount path while "
+                          "the step runs (repeatable)")
     cache = _subparser(sub, "cache", common)
     cache.add_argument("action", nargs="?", choices=["show", "prune"], default="show",
                        help="show (default) or prune")

@@ -68,7 +68,7 @@ def cmd_run(args, style: Style) -> int:
 
     try:
         local = local_platform.Local(_mapped(args.secret, "--secret"), _mapped(args.config_map, "--config-map"),
-                                     dict(os.environ))
+                                     dict(os.environ), _volumes(args.volume))
         python = environments.probe(os.path.abspath(args.python) if args.python else None).executable
     except (local_platform.LocalValueError, environments.EnvironmentError_) as exc:
         raise UsageError(str(exc)) from None
@@ -104,6 +104,19 @@ def _mapped(given: list[str], flag: str) -> dict[str, dict[str, str]]:
         if not sep or not name or not path:
             raise UsageError(f"{flag} takes NAME=FILE (an env file of KEY=VALUE lines), not {item!r}")
         out[name] = read_env_file(path)
+    return out
+
+
+def _volumes(given: list[str]) -> dict[str, str]:
+    """`CLAIM=DIR` pairs: the local folder each PersistentVolumeClaim stands for."""
+    out = {}
+    for item in given:
+        claim, sep, folder = item.partition("=")
+        if not sep or not claim or not folder:
+            raise UsageError(f"--volume takes CLAIM=DIR, not {item!r}")
+        if not os.path.isdir(folder):
+            raise UsageError(f"--volume {item}: {folder} is not a folder")
+        out[claim] = os.path.abspath(folder)
     return out
 
 
