@@ -106,8 +106,11 @@ def _checked(loaded: LoadResult, catalog: Catalog | None, lower: bool) -> Result
         return Result(file, sort_unique(loaded.diagnostics), [])
     try:
         chain = (os.path.realpath(doc.source_path),) if doc.source_path else ()
-        result = _passes(doc, catalog or _default_catalog(), lower, chain)
         config = shown_beside(for_file(doc.source_path), doc.source_path, doc.file) if doc.source_path else NO_CONFIG
+        # Files a pipeline names are read inside the project root only: a pull request's pipeline must not
+        # read (and embed into the IR) files elsewhere on the CI machine.
+        root = config.root or (os.path.dirname(os.path.abspath(doc.source_path)) if doc.source_path else os.getcwd())
+        result = _passes(doc, catalog or _default_catalog(), lower, chain, root=root)
         kept = suppress.apply(result.diagnostics, doc.file, doc.lines, config)
         return dataclasses.replace(result, diagnostics=sort_unique(kept), config=config)
     except Exception as exc:  # a kfyaml bug: report it, never a traceback
@@ -116,7 +119,8 @@ def _checked(loaded: LoadResult, catalog: Catalog | None, lower: bool) -> Result
         return Result(doc.file, [diag], doc.lines)
 
 
-def _passes(doc, catalog: Catalog, lower: bool, chain: tuple[str, ...] = (), nested: bool = False) -> Result:
+def _passes(doc, catalog: Catalog, lower: bool, chain: tuple[str, ...] = (), nested: bool = False,
+            root: str | None = None) -> Result:
     from .validate_schema import validate
 
     diags = validate(doc)
@@ -127,9 +131,9 @@ def _passes(doc, catalog: Catalog, lower: bool, chain: tuple[str, ...] = (), nes
 
     def compile_nested(nested_doc, nested_chain):
         """A pipeline that `uses:` names: every pass, lowered as a nested DAG."""
-        return _passes(nested_doc, catalog, True, nested_chain, nested=True)
+        return _passes(nested_doc, catalog, True, nested_chain, nested=True, root=root)
 
-    resolved = resolve(doc, catalog, chain, compile_nested)
+    resolved = resolve(doc, catalog, chain, compile_nested, root)
     pipeline = resolved.pipeline
     refs = references.check(doc, pipeline)
     diags = resolved.diagnostics + refs.diagnostics + types.check(doc, pipeline, refs)

@@ -21,7 +21,7 @@ import os
 from .codes import BAD_SUPPRESSION
 from .diagnostics import Diagnostic, make
 
-KEYS = ("ignore", "fail_on_warnings")
+KEYS = ("ignore", "fail_on_warnings", "root")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +39,7 @@ class Config:
     ignore: tuple[Entry, ...] = ()
     fail_on_warnings: bool | tuple[Entry, ...] = True  # a tuple: only these warnings fail lint
     problems: tuple[Diagnostic, ...] = ()   # in the configuration file itself
+    root: str | None = None                 # the project root files may be read from (absolute); None: the pipeline's folder
 
     def warning_fails(self, code: str) -> bool:
         if isinstance(self.fail_on_warnings, bool):
@@ -169,4 +170,10 @@ def _build(shown: str, data: dict, where) -> Config:
     if "fail_on_warnings" in data:
         value = data["fail_on_warnings"]
         fail = value if isinstance(value, bool) else codes("fail_on_warnings", True)
-    return Config(shown, ignore, fail, tuple(problems))
+    root = None
+    if "root" in data:
+        if isinstance(data["root"], str) and data["root"]:
+            root = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(shown)), data["root"]))
+        else:
+            problem(where("root"), "`root` is a folder, relative to this file: `root: .` for this folder")
+    return Config(shown, ignore, fail, tuple(problems), root)

@@ -26,13 +26,26 @@ class Diagnostic:
     severity: Severity = Severity.ERROR
 
     def format(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}: {self.severity.value}: {self.message} [{self.code}]"
+        """One line, always: user text in it (a key, a file name) has its control characters escaped, so
+        it can never start a line of its own (a forged `::error` workflow command) or drive a terminal."""
+        return f"{printable(self.file)}:{self.line}:{self.col}: {self.severity.value}: {printable(self.message)} [{self.code}]"
 
     def to_json(self) -> dict:
         return {
             "file": self.file, "line": self.line, "column": self.col,
             "severity": self.severity.value, "code": self.code, "message": self.message,
         }
+
+
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\x1b": "\\x1b"}
+
+
+def printable(text: str) -> str:
+    """Text with control characters (but tabs) and line separators shown as escapes."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch == "\t" or ch.isprintable() or (ch == " ") else _ESCAPES.get(ch, f"\\x{ord(ch):02x}" if ord(ch) < 0x100
+                   else f"\\u{ord(ch):04x}") for ch in text)
 
 
 def make(file: str, line: int, col: int, code: Code, message: str) -> Diagnostic:
@@ -58,11 +71,11 @@ def render(diag: Diagnostic, source_lines: list[str] | None, color: bool = False
         return f"{_ANSI[style]}{text}{_ANSI['reset']}" if color else text
 
     level = paint(diag.severity.value, "red" if diag.severity is Severity.ERROR else "yellow")
-    out = (f"{paint(f'{diag.file}:{diag.line}:{diag.col}:', 'bold')} {level}: {diag.message} "
+    out = (f"{paint(f'{printable(diag.file)}:{diag.line}:{diag.col}:', 'bold')} {level}: {printable(diag.message)} "
            f"{paint(f'[{diag.code}]', 'dim')}")
     if source_lines and 1 <= diag.line <= len(source_lines):
         text = source_lines[diag.line - 1].rstrip("\n")
-        if len(text) <= 400:
+        if len(text) <= 400 and all(ch == "\t" or ch.isprintable() for ch in text):
             caret_pad = "".join("\t" if ch == "\t" else " " for ch in text[: diag.col - 1])
             gutter = paint("|", "dim")
             out += f"\n  {diag.line} {gutter} {text}\n  {' ' * len(str(diag.line))} {gutter} {caret_pad}{paint('^', 'green')}"

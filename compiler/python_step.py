@@ -23,6 +23,7 @@ from .model import Port, Type
 
 KFP_VERSION = "2.17.3"  # the kfp the step's container installs to run its executor
 DEFAULT_IMAGE = "python:3.11"
+MAX_CODE = 1024 * 1024  # characters of a step's Python code: parsing far larger code costs gigabytes
 _VALUES = {"str": "string", "int": "int", "float": "float", "bool": "bool", "list": "list", "dict": "dict",
            "List": "list", "Dict": "dict"}
 _ARTIFACTS = {"Artifact": "artifact", "Dataset": "dataset", "Model": "model", "Metrics": "metrics",

@@ -146,3 +146,74 @@ def test_failed_compile_leaves_existing_output_untouched(tmp_path):
         f"{bad}: 1 error(s); nothing was written",
     ]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".kfyaml-")] == []
+
+
+def test_user_text_in_a_diagnostic_cannot_forge_a_line_or_drive_the_terminal(tmp_path):
+    """A key with a newline would otherwise print `::error file=...` on a line of its own, which a
+    GitHub runner reads as a workflow command; a file name with escapes would colour the terminal."""
+    (tmp_path / "forged.yaml").write_text('name: forged\nsteps:\n  "a\\n::error file=README.md,line=1::forged": '
+                                          '{image: alpine}\n')
+    for args in ((), ("-q",)):
+        proc = run_cli("lint", "forged.yaml", *args, cwd=tmp_path)
+        assert proc.returncode == 1
+        assert not any(line.startswith("::") for line in proc.stdout.splitlines())
+        assert proc.stdout.splitlines()[0] == (
+            'forged.yaml:3:3: error: "a\\n::error file=README.md,line=1::forged" is not a step id: use lower-case '
+            'letters, digits and _, starting with a letter (for example "a___error_file_readme_md_line_1__forged") '
+            "[KY201]")
+    odd = tmp_path / "odd\x1b[31m.yaml"
+    odd.write_text("name: x\nsteps: {}\n")
+    proc = run_cli("lint", odd.name, cwd=tmp_path)
+    assert "\x1b" not in proc.stdout + proc.stderr
+    assert proc.stdout.startswith("odd\\x1b[31m.yaml:")
+
+
+def test_files_are_read_inside_the_project_root_only(tmp_path):
+    """A pull request's pipeline must not read files elsewhere on the CI machine (and embed them in
+    the IR the CI uploads): paths out of the pipeline's folder, absolute paths, links out, devices."""
+    project, outside = tmp_path / "project", tmp_path / "outside"
+    project.mkdir()
+    outside.mkdir()
+    (outside / "x.py").write_text("def x():\n    pass\n")
+    (outside / "p.yaml").write_text("name: p\nsteps:\n  a: {image: alpine}\n")
+    (project / "link.py").symlink_to(outside / "x.py")
+    (project / "pipeline.yaml").write_text("""name: reach
+steps:
+  up: {uses: ../outside/p.yaml}
+  passwd: {uses: /etc/passwd}
+  linked: {python: {file: link.py, function: x}}
+  zero: {python: {file: /dev/zero, function: x}}
+""")
+    proc = run_cli("lint", "pipeline.yaml", "-q", cwd=project)
+    root = project.resolve()
+    assert proc.returncode == 1
+    assert proc.stdout.splitlines() == [
+        f'pipeline.yaml:3:14: error: `uses:` "../outside/p.yaml" is outside the project root {root}; kfyaml reads '
+        "files inside it only (set `root:` in .kfyaml.yaml to widen it) [KY302]",
+        "pipeline.yaml:4:18: error: `uses: /etc/passwd` is not a step reference; use `stdlib/<name>`, "
+        "`components.<name>` or a relative path such as `./component.yaml` [KY302]",
+        f'pipeline.yaml:5:27: error: the Python file "link.py" is outside the project root {root}; kfyaml reads '
+        "files inside it only (set `root:` in .kfyaml.yaml to widen it) [KY311]",
+        f'pipeline.yaml:6:25: error: the Python file "/dev/zero" is outside the project root {root}; kfyaml reads '
+        "files inside it only (set `root:` in .kfyaml.yaml to widen it) [KY311]"]
+    # A configured root widens it; a device inside it is still refused.
+    (tmp_path / ".kfyaml.yaml").write_text("root: .\n")
+    (tmp_path / ".git").mkdir()
+    (project / "pipeline.yaml").write_text("name: reach\nsteps:\n  up: {uses: ../outside/p.yaml}\n"
+                                           "  linked: {python: {file: link.py, function: x}}\n")
+    assert run_cli("lint", "pipeline.yaml", cwd=project).returncode == 0
+    (tmp_path / ".kfyaml.yaml").write_text("root: /\n")
+    (project / "pipeline.yaml").write_text("name: zero\nsteps:\n  zero: {python: {file: /dev/zero, function: x}}\n")
+    proc = run_cli("lint", "pipeline.yaml", "-q", cwd=project)
+    assert proc.stdout.splitlines() == ['pipeline.yaml:3:25: error: the Python file "/dev/zero" is not a regular '
+                                        "file (a device, a pipe or a socket) [KY311]"]
+
+
+def test_python_code_has_a_size_limit(tmp_path):
+    body = "".join(f"    v{i} = {i}\n" for i in range(80_000))
+    (tmp_path / "big.py").write_text("def big():\n" + body)
+    (tmp_path / "pipeline.yaml").write_text("name: big\nsteps:\n  a: {python: {file: big.py, function: big}}\n")
+    proc = run_cli("lint", "pipeline.yaml", "-q", cwd=tmp_path)
+    size = (tmp_path / "big.py").stat().st_size
+    assert proc.stdout.splitlines() == [f'pipeline.yaml:3:22: error: the Python file "big.py" is {size:,} bytes; '
+                                        "the limit is 1,048,576 [KY311]"]

@@ -92,7 +92,7 @@ def test_problems_in_the_configuration_are_reported_where_they_are(tmp_path):
         ".kfyaml.yaml:1:17: warning: \"KY999\" is not a kfyaml code; see docs/checks.md [KY112]",
         ".kfyaml.yaml:1:24: warning: KY503 is an error, and errors cannot be ignored: fix it instead [KY112]",
         ".kfyaml.yaml:2:1: warning: unknown configuration key \"fail_on_warning\"; the keys are ignore, "
-        "fail_on_warnings [KY112]",
+        "fail_on_warnings, root [KY112]",
         WARNINGS[0],
     ]
 

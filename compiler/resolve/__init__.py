@@ -35,8 +35,9 @@ class Resolved:
     expressions_parsed: bool  # every `${{ }}` parsed: the references pass saw every name
 
 
-def resolve(doc: Document, catalog: Catalog, chain: tuple[str, ...] = (), compile_nested=None) -> Resolved:
-    ctx = Context(doc, catalog, chain, compile_nested)
+def resolve(doc: Document, catalog: Catalog, chain: tuple[str, ...] = (), compile_nested=None,
+            root: str | None = None) -> Resolved:
+    ctx = Context(doc, catalog, chain, compile_nested, root=root)
     result = pipeline(ctx)
     return Resolved(result, ctx.diags, ctx.unparsed == 0)
 

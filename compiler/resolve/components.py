@@ -12,8 +12,9 @@ import os
 
 from ..codes import BAD_USES, FILE_CYCLE, MISPLACED_KEY, PYTHON_STEP, UNKNOWN_STDLIB_STEP
 from ..diagnostics import Diagnostic, make, suggest
-from ..load import Path
+from ..load import MAX_BYTES, Path
 from ..model import Component
+from ..python_step import MAX_CODE
 from . import containers
 from .context import Context
 
@@ -63,7 +64,9 @@ def local_component(ctx: Context, name: str, path: Path) -> Component | None:
 def component_file(ctx: Context, ref: str, path: Path) -> Component | None:
     from ..component_files import FileError, load_component
 
-    real = ctx.relative(ref)
+    real = ctx.readable(ref, path, BAD_USES, "`uses:`", MAX_BYTES)
+    if real is None:
+        return None
     if real not in ctx.component_cache:
         shown = ctx.shown(ref)
         if not os.path.isfile(real):
@@ -93,17 +96,23 @@ def python(ctx: Context, sid: str, spec: dict, path: Path) -> Component | None:
     if isinstance(raw, str):
         code, function = raw, None
     elif "file" in raw:
-        file = ctx.relative(raw["file"])
+        file = ctx.readable(raw["file"], where + ("file",), PYTHON_STEP, "the Python file", MAX_CODE)
+        if file is None:
+            return None
         function = raw["function"]
         try:
             with open(file, encoding="utf-8") as fh:
-                code = fh.read()
+                code = fh.read(MAX_CODE + 1)
         except (OSError, UnicodeDecodeError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc)
             ctx.error(where + ("file",), PYTHON_STEP, f'cannot read "{raw["file"]}": {reason}')
             return None
     else:
         code, function = raw["code"], raw.get("function")
+    if len(code) > MAX_CODE:
+        ctx.error(where, PYTHON_STEP, f"the step's Python code is {len(code):,} characters; the limit is {MAX_CODE:,} "
+                                      "(put data in an artifact, not in the code)")
+        return None
     try:
         fn = analyse(code, function, where)
     except PythonStepError as err:

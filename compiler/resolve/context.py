@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import stat
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +31,7 @@ class Context:
     seen_ids: dict[str, Path] = dataclasses.field(default_factory=dict)
     component_cache: dict[str, Component | None] = dataclasses.field(default_factory=dict)
     unparsed: int = 0  # expressions that did not parse: their names were never read
+    root: str | None = None  # files named here are read inside this folder only (None: anywhere)
 
     def error(self, path: Path, code: Code, message: str, key: bool = False):
         line, col = self.doc.locate(path, key=key)
@@ -60,6 +62,29 @@ class Context:
         """A path written in this pipeline file, from the file's own folder."""
         base = os.path.dirname(os.path.abspath(self.doc.source_path)) if self.doc.source_path else os.getcwd()
         return os.path.normpath(os.path.join(base, name))
+
+    def readable(self, name: str, path: Path, code: Code, what: str, limit: int) -> str | None:
+        """The file `name` names, when it may be read: inside the project root once symbolic links are
+        followed, a regular file (not a device or a pipe), at most `limit` bytes. Otherwise an error
+        at `path`, and None. A file that does not exist is left to the caller to report."""
+        file = self.relative(name)
+        real = os.path.realpath(file)
+        root = os.path.realpath(self.root) if self.root else None
+        if root is not None and os.path.commonpath([real, root]) != root:
+            self.error(path, code, f'{what} "{name}" is outside the project root {root}; kfyaml reads files '
+                                   "inside it only (set `root:` in .kfyaml.yaml to widen it)")
+            return None
+        if not os.path.exists(real):
+            return file
+        mode = os.stat(real)
+        if not stat.S_ISREG(mode.st_mode):
+            kind = "a folder" if stat.S_ISDIR(mode.st_mode) else "not a regular file (a device, a pipe or a socket)"
+            self.error(path, code, f'{what} "{name}" is {kind}')
+            return None
+        if mode.st_size > limit:
+            self.error(path, code, f'{what} "{name}" is {mode.st_size:,} bytes; the limit is {limit:,}')
+            return None
+        return file
 
     def shown(self, name: str) -> str:
         """A path written in this file, as the user would name it: beside the pipeline file."""
