@@ -20,7 +20,7 @@ from .catalog import Catalog, StdlibCatalog
 from .codes import INTERNAL_ERROR
 from .config import NONE as NO_CONFIG
 from .config import Config, for_file, shown_beside
-from .diagnostics import Diagnostic, Severity, has_errors, make, sort_unique
+from .diagnostics import Diagnostic, Severity, has_errors, make, reset_suggestions, sort_unique
 from .load import LoadResult, load_bytes, load_file
 from .model import Pipeline
 
@@ -105,6 +105,7 @@ def _checked(loaded: LoadResult, catalog: Catalog | None, lower: bool) -> Result
         file = loaded.diagnostics[0].file
         return Result(file, sort_unique(loaded.diagnostics), [])
     try:
+        reset_suggestions()
         chain = (os.path.realpath(doc.source_path),) if doc.source_path else ()
         config = shown_beside(for_file(doc.source_path), doc.source_path, doc.file) if doc.source_path else NO_CONFIG
         # Files a pipeline names are read inside the project root only: a pull request's pipeline must not

@@ -108,4 +108,5 @@ ENV_EXPRESSION = _code("KY508", "env-expression", "resolve", "An `env:` value is
 EXPRESSION_NOT_ALLOWED = _code("KY509", "expression-not-allowed", "resolve", "A `${{ }}` in a field that takes literal text only (a display name, a node selector, a toleration, an image pull secret, a param's default...); it would reach the IR as written.")
 IMPORT_NOT_IR = _code("KY601", "import-not-ir", "import", "`kfyaml import` was given a file that is not compiled KFP IR (a PipelineSpec): not YAML, not a pipeline, or too large.")
 IMPORT_UNSUPPORTED = _code("KY602", "import-unsupported", "import", "Compiled KFP IR uses something kfyaml has no form for yet; `kfyaml import` reports it at its place in the IR instead of guessing, and writes nothing.")
+SHELL_INJECTION = _code("KY510", "shell-injection", "resolve", "A value input is pasted into a `sh -c` (bash, ...) script, where a value holding `;`, `$(...)` or quotes runs as commands; pass it as an argument after the script (`\"$0\"`).", W)
 INTERNAL_ERROR = _code("KY900", "internal-error", "api cli", "kfyaml itself failed (compiling the file, or running it with `kfyaml run`). Nothing was written; please report the file.")

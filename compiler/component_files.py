@@ -116,8 +116,9 @@ def from_v1(data: dict, key: str) -> Component:
     # An input is an artifact when the command reads it as a file (inputPath/inputUri).
     used = _placeholder_uses(container.get("command", []) + container.get("args", []))
     inputs = {}
-    for name, spec in inputs_spec.items():
-        as_artifact = ("inputPath", name) in used or ("inputUri", name) in used \
+    for original, spec in inputs_spec.items():
+        name = _sanitized(original)
+        as_artifact = ("inputPath", original) in used or ("inputUri", original) in used \
             or not _is_v1_parameter(spec.get("type"))
         t = _v1_type(spec.get("type"), as_artifact)
         has_default = "default" in spec or bool(spec.get("optional"))
@@ -125,16 +126,31 @@ def from_v1(data: dict, key: str) -> Component:
         # KFP 2 keeps no descriptions from v1 files; neither do we, so the IR is the same.
         # An optional artifact stays optional (KFP's isOptional), so `if: {cond: {isPresent: ...}}` can work.
         optional = has_default if not t.is_artifact else bool(spec.get("optional"))
-        inputs[name] = Port(name, t, (), default, optional)
-    outputs = {name: Port(name, _v1_type(spec.get("type"), not _is_v1_parameter(spec.get("type"))), ())
+        inputs[original] = Port(name, t, (), default, optional)
+    outputs = {name: Port(_sanitized(name), _v1_type(spec.get("type"), not _is_v1_parameter(spec.get("type"))), ())
                for name, spec in outputs_spec.items()}
+    # Placeholders name ports as the file writes them; the IR (and `with:`) as KFP sanitises them.
     ports = {**{("in", n): p for n, p in inputs.items()}, **{("out", n): p for n, p in outputs.items()}}
+    for kind, given in (("input", inputs), ("output", outputs)):
+        names = [p.name for p in given.values()]
+        clash = next((n for n in names if names.count(n) > 1 or not n), None)
+        if clash is not None:
+            raise FileError(f"two {kind}s (or an empty name) become \"{clash}\" once sanitised as KFP does "
+                            "(lower case, other characters to _): rename one")
     command = tuple(Literal(_v1_arg(a, ports), ()) for a in container.get("command", []))
     args = tuple(Literal(_v1_arg(a, ports), ()) for a in container.get("args", []))
     name = re.sub(r"[^a-z0-9]+", "-", str(data.get("name", "component")).lower()).strip("-") or "component"
     env = {str(k): str(v) for k, v in (container.get("env") or {}).items()}
+    inputs = {p.name: p for p in inputs.values()}
+    outputs = {p.name: p for p in outputs.values()}
     return Component(name=name, inputs=inputs, outputs=outputs, image=container["image"], command=command,
                      args=args, source=key, env=env)
+
+
+def _sanitized(name: Any) -> str:
+    """A v1 port name as KFP 2 makes it (`kfp.dsl.utils.sanitize_input_name`): `My Input` is `my_input`,
+    `../../x` is `x`, so no output path can leave the step's folder."""
+    return re.sub("[^_0-9a-z]+", "_", str(name).lower()).strip("_")
 
 
 def _is_v1_parameter(type_: Any) -> bool:
@@ -194,22 +210,24 @@ def _v1_value(node: Any, ports: dict) -> Any:
         if port is None:
             raise FileError(f'the placeholder {{{kind}: {arg}}} names no input "{arg}"')
         if kind == "inputValue" and not port.type.is_artifact:
-            return ph.input_parameter(arg)
-        return ph.input_artifact(arg, "uri" if kind == "inputUri" else "path")
+            return ph.input_parameter(port.name)
+        return ph.input_artifact(port.name, "uri" if kind == "inputUri" else "path")
     if kind in ("outputPath", "outputUri"):
         port = ports.get(("out", arg))
         if port is None:
             raise FileError(f'the placeholder {{{kind}: {arg}}} names no output "{arg}"')
         if not port.type.is_artifact:
-            return ph.output_parameter_file(arg)
-        return ph.output_artifact(arg, "uri" if kind == "outputUri" else "path")
+            return ph.output_parameter_file(port.name)
+        return ph.output_artifact(port.name, "uri" if kind == "outputUri" else "path")
     if kind == "concat":
         return {"Concat": [_v1_value(v, ports) for v in arg]}
     if kind == "if":
         cond = arg.get("cond") or {}
         if not (isinstance(cond, dict) and "isPresent" in cond):
             raise FileError("only `if: {cond: {isPresent: <input>}}` is supported in v1 components")
-        out = {"InputName": cond["isPresent"], "Then": [_v1_value(v, ports) for v in arg.get("then") or []]}
+        present = ports.get(("in", cond["isPresent"]))
+        out = {"InputName": present.name if present else _sanitized(str(cond["isPresent"])),
+               "Then": [_v1_value(v, ports) for v in arg.get("then") or []]}
         if arg.get("else"):
             out["Else"] = [_v1_value(v, ports) for v in arg["else"]]
         return {"IfPresent": out}

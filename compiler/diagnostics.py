@@ -82,9 +82,23 @@ def render(diag: Diagnostic, source_lines: list[str] | None, color: bool = False
     return out
 
 
+_SUGGESTIONS = [0]  # comparisons made for did-you-mean in this check: bounded, see `suggest`
+MAX_SUGGESTION_WORK = 200_000
+
+
+def reset_suggestions() -> None:
+    _SUGGESTIONS[0] = 0
+
+
 def suggest(word: str, candidates: Iterable[str]) -> str:
-    """A ` (did you mean "x"?)` suffix, or nothing when no candidate is close."""
+    """A ` (did you mean "x"?)` suffix, or nothing when no candidate is close. Each comparison costs;
+    a file with thousands of unknown names among thousands of steps would spend minutes here, so the
+    work per check is bounded and later names go without a suggestion."""
     import difflib
 
-    match = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
+    pool = sorted(set(candidates))
+    if _SUGGESTIONS[0] + len(pool) > MAX_SUGGESTION_WORK:
+        return ""
+    _SUGGESTIONS[0] += len(pool)
+    match = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
     return f'; did you mean "{match[0]}"?' if match else ""

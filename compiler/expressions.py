@@ -79,7 +79,54 @@ def split(text: str) -> list[tuple[int, str | None, str]]:
         pos = i + len(CLOSE)
 
 
+MAX_LENGTH = 2000   # characters between `${{` and `}}`
+MAX_NESTING = 32    # parentheses and list brackets inside one another
+MAX_OPERATORS = 64  # and, or, not, comparisons, in one expression
+
+
+def _within_limits(source: str, offset: int) -> None:
+    """Reject expressions beyond what any condition needs before parsing them: parsing, checking and
+    lowering are recursive, and a 1,000-term `or` or 70 nested parentheses must be a located error,
+    not a crash."""
+    if len(source) > MAX_LENGTH:
+        raise ExprError(UNSUPPORTED_EXPRESSION, f"the expression is {len(source):,} characters long; the limit is "
+                                                f"{MAX_LENGTH:,}: compute the value in a step instead", offset)
+    depth = deepest = 0
+    quote = None
+    words = []
+    word = []
+    for i, ch in enumerate(source):
+        if quote:
+            if ch == "\\":
+                continue
+            if ch == quote and source[i - 1] != "\\":
+                quote = None
+            continue
+        if ch in "'\"":
+            quote = ch
+        elif ch in "([":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in ")]":
+            depth -= 1
+        if ch.isalpha():
+            word.append(ch)
+        elif word:
+            words.append("".join(word))
+            word = []
+    if word:
+        words.append("".join(word))
+    if deepest > MAX_NESTING:
+        raise ExprError(UNSUPPORTED_EXPRESSION, f"the expression nests {deepest} levels deep; the limit is {MAX_NESTING}",
+                        offset)
+    operators = sum(w in ("and", "or", "not", "in") for w in words) + sum(source.count(op) for op in ("==", "!=", "<", ">"))
+    if operators > MAX_OPERATORS:
+        raise ExprError(UNSUPPORTED_EXPRESSION, f"the expression has {operators} operators; the limit is "
+                                                f"{MAX_OPERATORS}: compute the value in a step instead", offset)
+
+
 def parse_expr(source: str, offset: int = 0) -> Expr:
+    _within_limits(source, offset)
     match = _DOTTED.match(source)
     if match and not _KEYWORDS.intersection(match.group(1).split(".")):
         return _dotted(match.group(1).split("."), source.strip(), offset)

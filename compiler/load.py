@@ -43,6 +43,7 @@ from .diagnostics import Diagnostic, make
 Path = tuple[str | int, ...]
 
 MAX_BYTES = 10 * 1024 * 1024
+MAX_DIGITS = 100  # an integer literal: KFP's numbers are doubles; 10^100 is already beyond any field
 MAX_DEPTH = 64
 MAX_NODES = 500_000
 
@@ -349,6 +350,9 @@ class _Composer:
         if tag in (None, "tag:yaml.org,2002:bool") and text in _BOOL:
             return _BOOL[text]
         if tag in (None, "tag:yaml.org,2002:int"):
+            if (_INT.match(text) or _OCT.match(text) or _HEX.match(text)) and len(text) > MAX_DIGITS:
+                self.stop(pos, YAML_FORM, f"an integer of {len(text):,} digits; numbers in a pipeline have at most "
+                                          f"{MAX_DIGITS} (quote it if it is text)")
             if _INT.match(text):
                 return int(text)
             if _OCT.match(text):

@@ -399,6 +399,8 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
             if isinstance(data__maxparallel, (int, float, Decimal)) and (not isinstance(data__maxparallel, bool)):
                 if data__maxparallel < 1:
                     raise Invalid
+                if data__maxparallel > 2147483647:
+                    raise Invalid
         if 'cache' in data_keys:
             data_keys.remove('cache')
             data__cache = data['cache']

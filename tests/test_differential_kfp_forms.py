@@ -697,3 +697,33 @@ def test_python_step_docstrings_describe_inputs_and_outputs_as_kfp_reads_them(tm
     assert interface(ours[0]["components"]["comp-train"]) == interface(theirs["components"]["comp-documented"])
     assert ours[0]["components"]["comp-train"]["inputDefinitions"]["parameters"]["rate"]["description"] == \
         "Learning rate,\nover two lines."
+
+
+V1_NAMES = """\
+name: Sanitize
+inputs:
+  - {name: My Input, type: String}
+outputs:
+  - {name: ../../x, type: String}
+  - {name: a/b, type: Dataset}
+implementation:
+  container:
+    image: alpine
+    command: [sh, -c, 'echo "$0" > "$1"; echo b > "$2"', {inputValue: My Input}, {outputPath: ../../x}, {outputPath: a/b}]
+"""
+
+
+def test_v1_port_names_are_sanitised_as_kfp_does_so_no_output_leaves_its_folder(tmp_path):
+    (tmp_path / "comp.yaml").write_text(V1_NAMES)
+    comp = components.load_component_from_file(str(tmp_path / "comp.yaml"))
+
+    @dsl.pipeline(name="names")
+    def names():
+        _named(comp(my_input="v"), "a")
+
+    (tmp_path / "p.yaml").write_text("name: names\nsteps:\n  a:\n    uses: ./comp.yaml\n    with: {my_input: v}\n")
+    ours = _compiled(tmp_path / "p.yaml")
+    theirs = _kfp_ir(names, tmp_path)
+    _compare(ours[0], theirs[0])
+    assert ours[0]["components"]["comp-a"]["outputDefinitions"] == theirs[0]["components"]["comp-sanitize"]["outputDefinitions"]
+    assert set(ours[0]["components"]["comp-a"]["outputDefinitions"]["parameters"]) == {"x"}

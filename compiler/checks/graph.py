@@ -123,6 +123,13 @@ def _cycles(doc: Document, graph: nx.DiGraph, order: dict[Step, int]) -> list[Di
 
 def _redundant(doc, graph: nx.DiGraph, needs_edges, data_deps) -> list[Diagnostic]:
     diags = []
+    known: dict = {}
+
+    def ancestors(node) -> set:  # each step's ancestors once: near-linear, not n^3 for wide fan-ins
+        if node not in known:
+            known[node] = nx.ancestors(graph, node)
+        return known[node]
+
     for target, step, path in needs_edges:
         pair = siblings(target, step)
         if pair is None:
@@ -134,7 +141,7 @@ def _redundant(doc, graph: nx.DiGraph, needs_edges, data_deps) -> list[Diagnosti
                               f'"{target.id}" in `needs:` is redundant: "{step.id}" already reads its outputs'))
             continue
         for other in sorted(graph.predecessors(dst), key=lambda s: s.id):
-            if other is not src and src in nx.ancestors(graph, other):
+            if other is not src and src in ancestors(other):
                 diags.append(make(doc.file, line, col, REDUNDANT_NEEDS,
                                   f'"{target.id}" in `needs:` is redundant: it already runs before "{other.id}", '
                                   f'which "{step.id}" waits for'))

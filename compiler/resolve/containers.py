@@ -8,11 +8,18 @@ KFP's `{{$...}}` form without checking again.
 
 from __future__ import annotations
 
-from ..codes import ARTIFACT_IN_TEXT, BAD_DEFAULT, MISPLACED_KEY, UNKNOWN_PLACEHOLDER, UNUSED_DECLARATION
+from ..codes import (
+    ARTIFACT_IN_TEXT,
+    BAD_DEFAULT,
+    MISPLACED_KEY,
+    SHELL_INJECTION,
+    UNKNOWN_PLACEHOLDER,
+    UNUSED_DECLARATION,
+)
 from ..diagnostics import suggest
 from ..expressions import ExprError, has_expression, template_diagnostic
 from ..load import Path
-from ..model import Component, Port, Ref, Template, Type
+from ..model import Component, Literal, Port, Ref, Template, Type
 from ..values import a, scalar_text, show, value_ok
 from .context import Context
 
@@ -65,6 +72,7 @@ def container(ctx: Context, sid: str, spec: dict, path: Path) -> Component:
             values.append(ctx.value(raw, path + (key, i)))
         lines[key] = tuple(v for v in values if v is not None)
     used = placeholders(ctx, lines["command"] + lines["args"], inputs, outputs)
+    _shell_scripts(ctx, lines["command"] + lines["args"], inputs)
     for declared, kind in ((inputs, "input"), (outputs, "output")):
         for name, port in declared.items():
             if (kind, name) not in used:
@@ -73,6 +81,32 @@ def container(ctx: Context, sid: str, spec: dict, path: Path) -> Component:
                                                          f'add "${{{{ {kind}s.{name} }}}}" to `command:` or `args:`',
                           key=True)
     return Component(sid, inputs, outputs, image(ctx, spec["image"], path), lines["command"], lines["args"], path)
+
+
+_SHELLS = {"sh", "bash", "dash", "zsh", "ash", "ksh"}
+
+
+def _shell_scripts(ctx: Context, values, inputs: dict[str, Port]) -> None:
+    """Warn when a value input is pasted into a shell script: `sh -c "echo ${{ inputs.msg }}"` runs
+    whatever `;`, `$(...)` or quotes the value holds. As an argument after the script it is data."""
+    items = list(values)
+    for i, value in enumerate(items[:-2]):
+        program = value.value if isinstance(value, Literal) else None
+        flag = items[i + 1].value if isinstance(items[i + 1], Literal) else None
+        if not (isinstance(program, str) and program.rsplit("/", 1)[-1] in _SHELLS and isinstance(flag, str)
+                and flag.startswith("-") and "c" in flag):
+            continue
+        script = items[i + 2]
+        if not isinstance(script, Template):
+            continue
+        for offset, expr in zip(script.offsets, script.exprs, strict=False):
+            if isinstance(expr, Ref) and expr.root == "inputs" and expr.parts and expr.parts[0] in inputs \
+                    and not inputs[expr.parts[0]].type.is_artifact:
+                name = expr.parts[0]
+                ctx.diags.append(template_diagnostic(ctx.doc, script.path, ExprError(
+                    SHELL_INJECTION, f"`${{{{ inputs.{name} }}}}` is pasted into a shell script: a value holding `;`, "
+                    f"`$(...)` or quotes would run as commands. Pass it after the script and read it there: "
+                    f"[{program}, {flag}, 'echo \"$0\"', \"${{{{ inputs.{name} }}}}\"]", offset)))
 
 
 def placeholders(ctx: Context, values, inputs: dict[str, Port], outputs: dict[str, Port]) -> set[tuple[str, str]]:

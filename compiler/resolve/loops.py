@@ -8,6 +8,7 @@ resolves the list's own type: the model says only "ask the references".
 from __future__ import annotations
 
 import itertools
+import math
 
 from ..codes import BAD_MATRIX, MISPLACED_KEY
 from ..diagnostics import suggest
@@ -15,6 +16,8 @@ from ..load import Path
 from ..model import Literal, Loop, Type
 from ..values import dict_fields, element_type, literal_type
 from .context import Context
+
+MAX_COMBINATIONS = 10_000  # a matrix's cells: each one is a task when the pipeline runs
 
 
 def loop_of(ctx: Context, spec: dict, path: Path) -> Loop | None:
@@ -58,6 +61,12 @@ def matrix(ctx: Context, spec: dict, path: Path) -> Loop | None:
     axes = {k: v for k, v in m.items() if k not in ("include", "exclude")}
     if not axes:
         ctx.error(where, BAD_MATRIX, "a matrix needs at least one axis, e.g. `model: [a, b]`", key=True)
+        return None
+    size = math.prod(len(v) if isinstance(v, list) else 1 for v in axes.values())
+    if size > MAX_COMBINATIONS:
+        ctx.error(where, BAD_MATRIX, f"the axes make {size:,} combinations; the limit is {MAX_COMBINATIONS:,} "
+                                     "(each is a task in the run): use fewer values, or a loop over a list you build",
+                  key=True)
         return None
     combos = [dict(zip(axes, values, strict=False)) for values in itertools.product(*axes.values())]
     for i, entry in enumerate(m.get("exclude", [])):

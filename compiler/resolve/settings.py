@@ -53,7 +53,12 @@ def apply(ctx: Context, step: Step, s: dict, path: Path) -> None:
         where = _written_at(step, "retry")
         backoff = duration(ctx, r.get("backoff", 0), where + ("backoff",))
         max_backoff = duration(ctx, r.get("max_backoff", 3600), where + ("max_backoff",))
-        step.retry = Retry(r.get("max", 0), backoff, float(r.get("factor", 2.0)), max_backoff)
+        factor = float(r.get("factor", 2.0))
+        if not math.isfinite(factor) or factor > MAX_FACTOR:
+            ctx.error(where + ("factor",), BAD_DURATION, f"a backoff factor of {show(r.get('factor'))}; the largest "
+                                                         f"that keeps waits meaningful is {MAX_FACTOR:g}")
+            factor = 2.0
+        step.retry = Retry(r.get("max", 0), backoff, factor, max_backoff)
     if "resources" in s:
         step.resources = resources(ctx, s["resources"], _written_at(step, "resources"))
     step.env = {}
@@ -70,10 +75,18 @@ def apply(ctx: Context, step: Step, s: dict, path: Path) -> None:
         step.kubernetes = kubernetes(ctx, s["kubernetes"], _written_at(step, "kubernetes"))
 
 
+MAX_SECONDS = 315_576_000_000  # the longest protobuf Duration (10,000 years): KFP's backoff fields, and timeouts
+MAX_FACTOR = 1000.0
+
+
 def duration(ctx: Context, raw: Any, path: Path) -> float:
     seconds = duration_seconds(raw)
     if seconds is None:
         ctx.error(path, BAD_DURATION, f"{show(raw)} is not a duration; write seconds (`90`) or `30s`, `5m`, `2h`, `1d`")
+        return 0
+    if not math.isfinite(seconds) or seconds > MAX_SECONDS:
+        ctx.error(path, BAD_DURATION, f"{show(raw)} is longer than any duration KFP accepts (at most "
+                                      f"{MAX_SECONDS:,} seconds, 10,000 years)")
         return 0
     return seconds
 
