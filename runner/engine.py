@@ -73,6 +73,9 @@ class Run:
                     RUNTIME["pipeline.job_resource_name"]: self.run_dir.name, RUNTIME["pipeline.create_time"]: started,
                     RUNTIME["pipeline.schedule_time"]: started}
         self.internal_errors: list[str] = []
+        # Threads per DAG (and loop): a queued step holds a thread and its log open, so 1,500 steps must not
+        # mean 1,500 of each; a few more than the workers keep them busy (groups wait in their own pools).
+        self.threads = 2 * (max_workers or os.cpu_count() or 1) + 4
         gpus = _gpu_count()
         self.slots = launch.Slots(threading.BoundedSemaphore(max_workers or os.cpu_count() or 1), gpus,
                                   threading.BoundedSemaphore(max(1, gpus)), self._note_once,
@@ -106,7 +109,7 @@ class Run:
         results: dict[str, Result] = {}
         pending = set(tasks)
         futures = {}
-        with ThreadPoolExecutor(max_workers=max(1, len(tasks))) as pool:
+        with ThreadPoolExecutor(max_workers=max(1, min(len(tasks), self.threads))) as pool:
             while pending or futures:
                 for name in sorted(pending):
                     deps = tasks[name].get("dependentTasks", [])
@@ -205,7 +208,7 @@ class Run:
                           "artifacts": values["artifacts"]}
             return self.run_dag(component, scoped, here)
 
-        with ThreadPoolExecutor(max_workers=limit) as pool:
+        with ThreadPoolExecutor(max_workers=max(1, min(limit, self.threads))) as pool:
             runs = list(pool.map(iteration, enumerate(sequence)))
         outputs = {"parameters": {}, "artifacts": {}}
         for key in component["dag"].get("outputs", {}).get("parameters", {}):

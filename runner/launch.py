@@ -70,11 +70,23 @@ class Slots:
     running: set = dataclasses.field(default_factory=set)
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
-    def cancel(self) -> None:
+    def cancel(self, grace_s: float = 5.0) -> None:
+        """Stop every running step: SIGTERM to its process group, SIGKILL to what is left after `grace_s`
+        (a step that ignores SIGTERM must not keep the run alive)."""
         self.cancelled.set()
         with self.lock:
-            for process in self.running:
-                _signal_group(process, signal.SIGTERM)
+            running = list(self.running)
+        for process in running:
+            _signal_group(process, signal.SIGTERM)
+
+        def kill_rest():
+            for process in running:
+                if process.poll() is None:
+                    _signal_group(process, signal.SIGKILL)
+
+        timer = threading.Timer(grace_s, kill_rest)
+        timer.daemon = True
+        timer.start()
 
 
 def _signal_group(process: subprocess.Popen, sig: int) -> None:
@@ -148,6 +160,7 @@ def run(launch: Launch, slots: Slots, log: TextIO, on_start: Callable[[], None],
                     _signal_group(process, signal.SIGKILL)
                     code = process.wait()
             finished = time.time()
+            _signal_group(process, signal.SIGKILL)  # what the step left behind ends with it, as with a pod
             with slots.lock:
                 slots.running.discard(process)
         finally:

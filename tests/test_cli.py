@@ -103,3 +103,17 @@ def test_compile_and_lint_import_no_heavy_packages():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_compile_keeps_the_mode_of_the_file_it_replaces_and_gives_new_files_the_umask_mode(tmp_path):
+    out = tmp_path / "basic.ir.yaml"
+    out.write_text("old")
+    out.chmod(0o644)
+    assert run_cli("compile", str(EXAMPLES / "basic.yaml"), "-o", str(out)).returncode == 0
+    assert oct(out.stat().st_mode & 0o777) == "0o644"
+    new = tmp_path / "new.ir.yaml"
+    code = "import os, sys; os.umask(0o022); from kfyaml.compiler.cli import main; sys.exit(main(sys.argv[1:]))"
+    proc = subprocess.run([sys.executable, "-c", code, "compile", str(EXAMPLES / "basic.yaml"), "-o", str(new)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert oct(new.stat().st_mode & 0o777) == "0o644"

@@ -11,6 +11,7 @@ import io
 import json
 import os
 import sys
+import tempfile
 
 from .. import api
 from ..codes import INTERNAL_ERROR
@@ -73,6 +74,13 @@ def cmd_run(args, style: Style) -> int:
     except (local_platform.LocalValueError, environments.EnvironmentError_) as exc:
         raise UsageError(str(exc)) from None
     base_dir = os.path.dirname(os.path.abspath(args.file))
+    try:  # the run's folder, its logs and the cache live here: say so now rather than fail mid-run
+        os.makedirs(os.path.join(args.workdir, "runs"), exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=os.path.join(args.workdir, "runs"), delete=True)
+        probe.close()
+    except OSError as exc:
+        raise UsageError(f"cannot write the run folder {args.workdir}: {exc.strerror or exc}; "
+                         "choose another with --workdir") from None
     progress = display.Progress(color=style.colored(sys.stderr), quiet=style.quiet)  # once the params are good
     run = Run(result.pipeline_spec, bound, args.workdir, use_cache=not args.no_cache, max_workers=args.max_workers,
               on_event=progress.event, note=progress.note, labels=step_labels(result),
@@ -91,7 +99,9 @@ def cmd_run(args, style: Style) -> int:
         print(f"kfyaml run: internal error ({outcome.internal_error}); the traceback is in "
               f"{run.run_dir / 'internal-error.txt'}. Please report it to the kfyaml maintainers "
               f"[{INTERNAL_ERROR.id}]", file=sys.stderr)
-    return {"succeeded": 0, "cancelled": 130}.get(outcome.state, 1)
+    if outcome.state == "cancelled":
+        return 143 if getattr(run, "terminated", False) else 130
+    return {"succeeded": 0}.get(outcome.state, 1)
 
 
 def _mapped(given: list[str], flag: str) -> dict[str, dict[str, str]]:
@@ -127,6 +137,10 @@ def step_labels(result: api.Result) -> dict[str, str]:
     return {task_name(step.id): step.id for step in result.pipeline.all_steps()} if result.pipeline else {}
 
 
+class _Terminated(Exception):
+    """SIGTERM arrived: the run is stopped like Ctrl-C, and kfyaml exits 143."""
+
+
 def _until_done(run):
     """Run in a thread, so that Ctrl-C here cancels the run cleanly: running steps are stopped, the rest
     marked cancelled, and the summary still printed."""
@@ -143,13 +157,22 @@ def _until_done(run):
         finally:
             done.set()
 
+    import signal
+
+    def terminated(signum, frame):  # SIGTERM (a CI job cancelled, `kill`): stop the run as Ctrl-C does
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminated)
     threading.Thread(target=execute, daemon=True).start()
     try:
         while not done.wait(0.2):
             pass
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Terminated) as exc:
+        run.terminated = isinstance(exc, _Terminated)
         run.cancel()
         done.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if isinstance(outcome[0], BaseException):
         raise outcome[0]
     return outcome[0]
