@@ -6,8 +6,13 @@ from a pipeline uploaded first, as a new pipeline or a new version of one),
 and with `--wait` the run is followed to the end. kfp's own
 `wait_for_run_completion` keeps waiting on a CANCELED run; here CANCELED,
 FAILED, ERROR and SKIPPED end the wait with a non-zero exit, and only
-SUCCEEDED exits 0. The token comes from `--token` or the environment and is
-never printed.
+SUCCEEDED exits 0. The token comes from the environment (or a file, or
+`--token`) and is never printed: any text from the server is redacted of it.
+
+Before kfp.Client, one plain request to the API's health endpoint checks that
+the host is a KFP API and takes the credentials: an auth proxy's sign-in page
+(HTML with status 200) or a 401 is a one-line error at once, not "submitted run
+None" or minutes of the client's retries and tracebacks.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ def submit(ir_path: str, host: str, params: dict, namespace: str | None = None, 
     import urllib3
 
     token = token or os.environ.get("KFP_TOKEN") or os.environ.get("KF_PIPELINES_TOKEN")
+    _preflight(host, token)
     try:
         client = kfp.Client(host=host, namespace=namespace, existing_token=token)
         found = client.create_experiment(name=experiment, namespace=namespace)
@@ -48,15 +54,55 @@ def submit(ir_path: str, host: str, params: dict, namespace: str | None = None, 
             run = client.run_pipeline(experiment_id=found.experiment_id, job_name=run_name, params=params,
                                       pipeline_package_path=ir_path)
     except kfp_server_api.ApiException as exc:
-        raise SubmitError(f"the KFP API at {host} answered {exc.status} {exc.reason}: {(exc.body or '').strip()[:300]}") from None
+        raise SubmitError(_redacted(f"the KFP API at {host} answered {exc.status} {exc.reason}: "
+                                    f"{(exc.body or '').strip()[:300]}", token)) from None
+    except kfp_server_api.exceptions.OpenApiException as exc:  # a reply that is not the API's JSON
+        raise SubmitError(_redacted(f"the KFP API at {host} gave a reply kfp cannot read: {exc}", token)[:400]) from None
     except (OSError, ValueError, TimeoutError, urllib3.exceptions.HTTPError) as exc:  # refused, bad URL, ...
         reason = getattr(exc, "reason", None) or exc
-        raise SubmitError(f"cannot reach the KFP API at {host}: {reason}") from None
+        raise SubmitError(_redacted(f"cannot reach the KFP API at {host}: {reason}", token)) from None
+    if not getattr(run, "run_id", None):
+        raise SubmitError(f"the KFP API at {host} accepted the request but returned no run id; nothing is running")
     print(f"submitted run {run.run_id} ({run_name}) in experiment {experiment}: {host.rstrip('/')}/#/runs/details/{run.run_id}",
           file=out)
     if not wait:
         return 0
     return _follow(client, run.run_id, timeout, poll_seconds, out)
+
+
+def _preflight(host: str, token: str | None, timeout: float = 15.0) -> None:
+    """One request to `/apis/v2beta1/healthz`: the host must answer as a KFP API, with these credentials."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    url = host.rstrip("/") + "/apis/v2beta1/healthz"
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as reply:
+            kind = reply.headers.get("Content-Type", "")
+            body = reply.read(65536)
+    except urllib.error.HTTPError as exc:
+        if exc.code in (401, 403):
+            raise SubmitError(f"the KFP API at {host} refused the credentials ({exc.code} {exc.reason}); give a "
+                              "valid token in KFP_TOKEN (or --token-file)") from None
+        text = exc.read(300).decode("utf-8", "replace").strip()
+        raise SubmitError(_redacted(f"the KFP API at {host} answered {exc.code} {exc.reason}: {text}", token)) from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        raise SubmitError(_redacted(f"cannot reach the KFP API at {host}: {reason}", token)) from None
+    try:
+        if not isinstance(json.loads(body), dict):
+            raise ValueError
+    except ValueError:
+        what = "an HTML page" if b"<html" in body[:2000].lower() or "html" in kind else f"something else ({kind or 'no type'})"
+        raise SubmitError(f"{host} answered with {what}, not the KFP API: a sign-in page of an auth proxy, or the "
+                          "wrong --host? (the KFP API answers JSON at /apis/v2beta1/healthz)") from None
+
+
+def _redacted(text: str, token: str | None) -> str:
+    """Text from a server never shows the token, even when the server echoes it."""
+    return text.replace(token, "<token>") if token else text
 
 
 def _upload(client, ir_path: str, pipeline: str, version: str | None, out) -> tuple[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 import yaml
@@ -33,10 +34,11 @@ def test_submit_creates_the_experiment_and_the_run(fake):
     proc = _submit(fake, "--experiment", "nightly", "--run-name", "tour-1", "--param", "threshold=0.7",
                    "--param", "values=[4, 5]")
     assert proc.returncode == 0, proc.stderr
-    assert fake.calls() == [("GET", f"{API}/healthz"), ("GET", f"{API}/experiments"), ("POST", f"{API}/experiments"),
-                            ("POST", f"{API}/runs")]
-    assert fake.requests[2]["body"] == {"display_name": "nightly"}
-    run = fake.requests[3]["body"]
+    # kfyaml's own check that this is the API (and takes the token), then kfp.Client's calls.
+    assert fake.calls() == [("GET", f"{API}/healthz"), ("GET", f"{API}/healthz"), ("GET", f"{API}/experiments"),
+                            ("POST", f"{API}/experiments"), ("POST", f"{API}/runs")]
+    assert fake.requests[3]["body"] == {"display_name": "nightly"}
+    run = fake.requests[4]["body"]
     assert run["display_name"] == "tour-1" and run["experiment_id"] == "exp-1"
     assert run["runtime_config"] == {"parameters": {"threshold": 0.7, "values": [4, 5]}}
     compiled = yaml.safe_load(api.compile_file(str(TOUR)).ir_text())
@@ -105,3 +107,44 @@ def test_unreachable_host_and_bad_params(fake):
     proc = _submit(fake, "--param", "threshold=high")
     assert (proc.returncode, proc.stderr.strip()) == (2, "kfyaml submit: --param threshold=high: threshold must be a number")
     assert fake.requests == []
+
+
+@pytest.mark.parametrize("mode, message", [
+    ("html", "kfyaml submit: {url} answered with an HTML page, not the KFP API: a sign-in page of an auth proxy, "
+             "or the wrong --host? (the KFP API answers JSON at /apis/v2beta1/healthz)"),
+    ("unauthorized", "kfyaml submit: the KFP API at {url} refused the credentials (401 Unauthorized); give a valid "
+                     "token in KFP_TOKEN (or --token-file)"),
+])
+def test_a_server_that_is_not_the_api_or_refuses_the_token_fails_at_once_and_says_why(mode, message):
+    server = FakeKfp(mode=mode)
+    try:
+        started = time.monotonic()
+        proc = _submit(server, "--wait")
+        assert time.monotonic() - started < 30
+        assert proc.returncode == 1
+        assert proc.stderr.splitlines() == [message.format(url=server.url)]
+        assert "s3cret" not in proc.stdout + proc.stderr and "Traceback" not in proc.stderr
+    finally:
+        server.close()
+
+
+def test_a_token_echoed_by_the_server_is_never_printed(tmp_path):
+    server = FakeKfp()
+    server.answer = lambda *a: (500, {"error": "boom for Bearer env-token-s3cret"})
+    try:
+        proc = _submit(server)
+        assert proc.returncode == 1
+        assert "s3cret" not in proc.stderr and "<token>" in proc.stderr
+    finally:
+        server.close()
+    token = tmp_path / "token"
+    token.write_text("file-token-s3cret\n")
+    fake_ok = FakeKfp()
+    try:
+        proc = _submit(fake_ok, "--token-file", str(token))
+        assert proc.returncode == 0, proc.stderr
+        assert fake_ok.requests[-1]["auth"] == "Bearer file-token-s3cret"
+        proc = _submit(fake_ok, "--token", "argv-token-s3cret")
+        assert proc.stderr.startswith("kfyaml submit: warning: --token is visible to other users of this machine (ps)")
+    finally:
+        fake_ok.close()

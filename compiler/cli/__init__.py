@@ -154,7 +154,9 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("--version", default=None, metavar="V", help="the version's name, with --pipeline")
     submit.add_argument("--wait", action="store_true", help="follow the run; exit 0 only when it succeeds")
     submit.add_argument("--timeout", type=float, default=3600, metavar="S", help="how long --wait waits (seconds)")
-    submit.add_argument("--token", default=None, help="bearer token (default: $KFP_TOKEN); never printed")
+    submit.add_argument("--token", default=None, help="bearer token (default: $KFP_TOKEN); never printed, but visible "
+                                                          "in ps: prefer KFP_TOKEN or --token-file")
+    submit.add_argument("--token-file", default=None, metavar="PATH", help="read the bearer token from a file")
     return parser
 
 

@@ -197,6 +197,16 @@ def cmd_submit(args, style: Style) -> int:
     except RunError as exc:
         print(f"kfyaml submit: {exc}", file=sys.stderr)
         return 2
+    token = args.token
+    if token:
+        print("kfyaml submit: warning: --token is visible to other users of this machine (ps); prefer KFP_TOKEN "
+              "or --token-file", file=sys.stderr)
+    if args.token_file:
+        try:
+            with open(args.token_file, encoding="utf-8") as fh:
+                token = fh.read().strip()
+        except OSError as exc:
+            raise UsageError(f"cannot read --token-file {args.token_file}: {exc.strerror or exc}") from None
     with tempfile.TemporaryDirectory() as tmp:
         package = os.path.join(tmp, os.path.splitext(os.path.basename(args.file))[0] + ".yaml")
         with open(package, "w", encoding="utf-8") as fh:
@@ -204,7 +214,7 @@ def cmd_submit(args, style: Style) -> int:
         try:
             return submit(package, args.host, bound, namespace=args.namespace, experiment=args.experiment,
                           run_name=args.run_name, pipeline=args.pipeline, version=args.version, wait=args.wait,
-                          timeout=args.timeout, token=args.token,
+                          timeout=args.timeout, token=token,
                           poll_seconds=float(os.environ.get("KFYAML_POLL_SECONDS", "5")),
                           out=io.StringIO() if style.quiet else sys.stderr)
         except SubmitError as exc:

@@ -18,7 +18,10 @@ API = "/apis/v2beta1"
 
 
 class FakeKfp:
-    def __init__(self, run_states=("SUCCEEDED",)):
+    def __init__(self, run_states=("SUCCEEDED",), mode: str = "api"):
+        # mode: "api"; "html" (an auth proxy's sign-in page, status 200, for every path);
+        # "unauthorized" (401, its body echoing the Authorization header, as careless servers do)
+        self.mode = mode
         self.requests: list[dict] = []
         self.experiments: list[dict] = []
         self.pipelines: list[dict] = []
@@ -55,10 +58,18 @@ class FakeKfp:
                 fake.requests.append({"method": self.command, "path": parsed.path,
                                       "query": urllib.parse.parse_qs(parsed.query), "body": body,
                                       "auth": self.headers.get("Authorization")})
-                code, reply = fake.answer(self.command, parsed.path, urllib.parse.parse_qs(parsed.query), body)
-                data = json.dumps(reply).encode()
+                kind = "application/json"
+                if fake.mode == "html":
+                    code, kind = 200, "text/html; charset=utf-8"
+                    data = b"<!doctype html><html><body><form>Sign in</form></body></html>"
+                elif fake.mode == "unauthorized":
+                    code = 401
+                    data = json.dumps({"error": f"invalid credentials: {self.headers.get('Authorization')}"}).encode()
+                else:
+                    code, reply = fake.answer(self.command, parsed.path, urllib.parse.parse_qs(parsed.query), body)
+                    data = json.dumps(reply).encode()
                 self.send_response(code)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
