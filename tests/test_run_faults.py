@@ -130,3 +130,15 @@ def test_a_workdir_that_cannot_be_written_is_a_usage_error_not_a_traceback(tmp_p
     proc = _run(tmp_path, "--workdir", "file/w")
     assert (proc.returncode, proc.stdout) == (2, "")
     assert proc.stderr == "kfyaml: cannot write the run folder file/w: Not a directory; choose another with --workdir\n"
+
+
+def test_a_store_killed_midway_leaves_nothing_behind_for_long(tmp_path):
+    """kill -9 during a cache store leaves a `.tmp-*` folder; the next store removes those over an hour old."""
+    (tmp_path / "pipeline.yaml").write_text(SAME_STEPS.format(items="[0]"))
+    cache = tmp_path / ".kfyaml" / "cache"
+    (cache / ".tmp-killed" / "files").mkdir(parents=True)
+    (cache / ".tmp-recent").mkdir()
+    hours_ago = time.time() - 2 * 3600
+    os.utime(cache / ".tmp-killed", (hours_ago, hours_ago))
+    assert _run(tmp_path, env={"XDG_CACHE_HOME": str(tmp_path / "xdg")}).returncode == 0
+    assert sorted(p.name for p in cache.glob(".tmp-*")) == [".tmp-recent"]  # another store may be writing that one
