@@ -326,3 +326,29 @@ steps:
     code, result, _ = _run(path, capsys, "--no-cache")
     assert (code, result["steps"]["direct"]["outputs"]) == (0, {"Output": "none"})
     assert result["steps"]["nested/look"]["outputs"] == {"Output": "none"}
+
+
+def test_a_full_disk_while_serving_a_cached_result_runs_the_step_instead(tmp_path, capsys, monkeypatch):
+    import errno
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    path = tmp_path / "pipeline.yaml"
+    path.write_text("""
+name: disk
+steps:
+  make:
+    image: alpine
+    command: [sh, -c, 'echo data > "$0"', "${{ outputs.data }}"]
+    outputs: {data: dataset}
+""")
+    assert _run(path, capsys)[0] == 0
+    assert _run(path, capsys)[1]["steps"]["make"]["state"] == "cached"
+
+    def full(source, target):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(cache_module, "_place", full)
+    code, result, _ = _run(path, capsys)
+    step = result["steps"]["make"]
+    assert (code, step["state"]) == (0, "succeeded")
+    assert "could not be used (No space left on device); running the step" in open(step["log"]).read()
