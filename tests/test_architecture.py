@@ -29,8 +29,9 @@ def test_import_contracts_are_kept():
 def test_a_broken_layer_is_caught(tmp_path):
     """The contracts bite: a copy of setup.cfg whose layers are upside down must fail."""
     text = (ROOT / "setup.cfg").read_text()
-    flipped = text.replace("    kfyaml.compiler.cli\n    kfyaml.compiler.api : kfyaml.compiler.importer\n",
-                          "    kfyaml.compiler.api : kfyaml.compiler.importer\n    kfyaml.compiler.cli\n")
+    layer = "    kfyaml.compiler.api : kfyaml.compiler.importer : kfyaml.compiler.graph_view\n"
+    flipped = text.replace("    kfyaml.compiler.cli\n    kfyaml.compiler.lsp\n" + layer,
+                          layer + "    kfyaml.compiler.lsp\n    kfyaml.compiler.cli\n")
     assert flipped != text
     config = tmp_path / "setup.cfg"
     config.write_text(flipped)

@@ -1,4 +1,5 @@
-"""Regenerate the golden IR files: `python tools/update_golden.py`.
+"""Regenerate the golden IR files, and the `kfyaml graph` pictures of the examples:
+`python tools/update_golden.py`.
 
 Review the diff before committing it: a golden file changes only when the
 compiler's output was meant to change.
@@ -23,8 +24,25 @@ def golden_path(source: Path) -> Path:
     return GOLDEN / f"{prefix}{source.stem}.ir.yaml"
 
 
+GRAPHS = GOLDEN / "graph"
+GRAPH_SUFFIX = {"mermaid": ".mmd", "dot": ".dot", "ascii": ".txt"}
+
+
+def graph(source: Path, form: str) -> str:
+    from kfyaml.compiler import api
+    from kfyaml.compiler.graph_view import RENDER
+    from kfyaml.compiler.load import load_file
+
+    return RENDER[form](api.check_file(str(source)).pipeline, load_file(str(source)).document)
+
+
 def main() -> int:
     from kfyaml.compiler import api
+
+    GRAPHS.mkdir(parents=True, exist_ok=True)
+    for source in sorted((ROOT / "examples").glob("*.yaml")):
+        for form, suffix in GRAPH_SUFFIX.items():
+            (GRAPHS / f"{source.stem}{suffix}").write_text(graph(source, form), encoding="utf-8")
 
     GOLDEN.mkdir(exist_ok=True)
     for source in sources():

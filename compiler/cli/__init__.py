@@ -7,6 +7,7 @@ it runs, so `kfyaml compile` and `kfyaml lint` start fast.
     check.py    compile, lint, schema
     migrate.py  import (KFP IR to kfyaml)
     maintain.py cache (show, prune)
+    draw.py     graph (the DAG as a picture), lsp (the language server)
     execute.py  run, submit
     output.py   colour, -q/-v, diagnostics with their source line
 """
@@ -50,6 +51,17 @@ _COMMANDS = {
                ["kfyaml import pipeline.ir.yaml -o pipeline.yaml",
                 "kfyaml import pipeline.ir.yaml                 # a one-file result on standard output",
                 "python my_pipeline.py && kfyaml import my_pipeline.yaml -o kfyaml/pipeline.yaml --force"]),
+    "lsp": ("the language server for editors (stdio)",
+            "Start the kfyaml Language Server on standard input and output: the editor gets lint's diagnostics as you "
+            "type, completion, hover, go to definition, references, rename, quick fixes and an outline. Needs "
+            "`pip install 'kfyaml[lsp]'`. See docs/editors.md.",
+            ["kfyaml lsp"]),
+    "graph": ("draw the pipeline's DAG",
+              "Print the steps and what they wait for as Mermaid (renders on GitHub), Graphviz DOT or text: groups, "
+              "loops and branches as clusters, conditions on the edges, finally: steps apart.",
+              ["kfyaml graph pipeline.yaml                     # Mermaid",
+               "kfyaml graph pipeline.yaml --format dot | dot -Tsvg -o pipeline.svg",
+               "kfyaml graph pipeline.yaml --format ascii"]),
     "run": ("compile and run a pipeline on this machine (no cluster, no Docker)",
             "Compile FILE and run its IR here: independent steps at the same time, conditions, loops, retries, "
             "and a cache by content, so a second run with nothing changed executes nothing. Python steps get a "
@@ -112,6 +124,11 @@ def _parser() -> argparse.ArgumentParser:
     lint.add_argument("--format", choices=["text", "json", "github", "sarif"], default="text",
                       help="text (default), json, github (workflow annotations) or sarif (SARIF 2.1.0)")
     _subparser(sub, "schema", common)
+    _subparser(sub, "lsp", common)
+    graph = _subparser(sub, "graph", common)
+    graph.add_argument("file", metavar="FILE")
+    graph.add_argument("--format", choices=["mermaid", "dot", "ascii"], default="mermaid")
+    graph.add_argument("-o", "--output", metavar="OUT", default="-", help="a file, or - for standard output (default)")
     imp = _subparser(sub, "import", common)
     imp.add_argument("file", metavar="FILE", help="the compiled IR (YAML), or - for standard input")
     imp.add_argument("-o", "--output", metavar="OUT", default="-",
@@ -179,6 +196,7 @@ def _dispatch(parser: argparse.ArgumentParser, args) -> int:
     if style.quiet and style.verbose:
         parser.error("-q and -v go one way each; give one")
     from .execute import cmd_run, cmd_submit
+    from .draw import cmd_graph, cmd_lsp
     from .maintain import cmd_cache
     from .migrate import cmd_import
 
@@ -186,7 +204,7 @@ def _dispatch(parser: argparse.ArgumentParser, args) -> int:
         import gc
 
         gc.disable()
-    handler = {"compile": cmd_compile, "lint": cmd_lint, "schema": cmd_schema, "import": cmd_import, "run": cmd_run, "cache": cmd_cache,
+    handler = {"compile": cmd_compile, "lint": cmd_lint, "schema": cmd_schema, "import": cmd_import, "run": cmd_run, "cache": cmd_cache, "lsp": cmd_lsp, "graph": cmd_graph,
                "submit": cmd_submit}[args.command]
     try:
         return handler(args, style)

@@ -19,7 +19,7 @@ from . import output
 from .check import UsageError
 from .output import Style
 
-EXTRAS = {"kfp": ("kfp", "the KFP SDK")}  # extra -> (module it brings, what it is)
+EXTRAS = {"kfp": ("kfp", "the KFP SDK"), "lsp": ("pygls", "the language server library")}  # extra -> (module it brings, what it is)
 
 
 def require(extra: str, command: str) -> None:
