@@ -195,8 +195,8 @@ def _dispatch(parser: argparse.ArgumentParser, args) -> int:
     style = Style(getattr(args, "color", "auto"), getattr(args, "quiet", False), getattr(args, "verbose", False))
     if style.quiet and style.verbose:
         parser.error("-q and -v go one way each; give one")
-    from .execute import cmd_run, cmd_submit
     from .draw import cmd_graph, cmd_lsp
+    from .execute import cmd_run, cmd_submit
     from .maintain import cmd_cache
     from .migrate import cmd_import
 
