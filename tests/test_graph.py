@@ -91,3 +91,12 @@ def test_readme_shows_a_graph_of_an_example():
     readme = (ROOT / "README.md").read_text()
     assert (GRAPHS / "conditional_deploy.mmd").read_text().strip() in readme
     assert Path(GRAPHS).is_dir()
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js runs the editor test too")
+def test_the_vscode_extension_is_well_formed():
+    import json
+
+    manifest = json.loads((ROOT / "editors" / "vscode" / "package.json").read_text())
+    assert manifest["main"] == "./extension.js" and manifest["contributes"]["yamlValidation"]
+    assert subprocess.run(["node", "--check", str(ROOT / "editors" / "vscode" / "extension.js")]).returncode == 0
