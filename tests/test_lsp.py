@@ -160,3 +160,26 @@ async def test_bad_input_never_kills_the_server(client: LanguageClient, tmp_path
         await client.text_document_completion_async(t.CompletionParams(
             text_document=t.TextDocumentIdentifier(uri=uri), position=t.Position(line=1, character=3)))
     assert list(client.diagnostics[(EXAMPLES / "language_tour.yaml").as_uri()]) == []
+
+
+@pytest.mark.asyncio
+async def test_an_output_goes_to_its_declaration_and_an_unquoted_expression_gets_quoted(client: LanguageClient, tmp_path):
+    uri = _uri(tmp_path)
+    text = ("name: q\nsteps:\n  make:\n    image: alpine\n    command: [touch, \"${{ outputs.data }}\"]\n"
+            "    outputs: {data: dataset}\n  use:\n    image: alpine\n    command: [cat, \"${{ inputs.d }}\"]\n"
+            "    inputs: {d: dataset}\n    with: {d: \"${{ steps.make.outputs.data }}\"}\n")
+    _open(client, uri, text)
+    await client.wait_for_notification(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    found = await client.text_document_definition_async(t.DefinitionParams(
+        text_document=t.TextDocumentIdentifier(uri=uri), position=_pos(text, "outputs.data }}\"}", 9)))
+    assert (found.range.start.line, found.range.start.character) == (5, 14)
+    broken = text.replace('with: {d: "${{ steps.make.outputs.data }}"}', "with: {d: ${{ steps.make.outputs.data }}}")
+    uri2 = _uri(tmp_path, "unquoted.yaml")
+    _open(client, uri2, broken)
+    await client.wait_for_notification(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    (problem,) = [d for d in client.diagnostics[uri2] if d.code == "KY109"]
+    actions = await client.text_document_code_action_async(t.CodeActionParams(
+        text_document=t.TextDocumentIdentifier(uri=uri2), range=problem.range,
+        context=t.CodeActionContext(diagnostics=[problem])))
+    assert [a.title for a in actions] == ["Quote the expression"]
+    assert actions[0].edit.changes[uri2][0].new_text == '"${{ steps.make.outputs.data }}"'

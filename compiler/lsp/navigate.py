@@ -27,6 +27,13 @@ def _inside(place: Place, line: int, col: int) -> bool:
 
 def definition(analysis: Analysis, line: int, col: int) -> tuple[str, Place] | None:
     """(file path or "" for this file, place) of what the cursor names; `uses:` files too."""
+    for step, output, place in analysis.output_refs:  # an output: where the step declares it
+        if _inside(place, line, col) and ("step", step) in analysis.symbols and analysis.doc is not None:
+            path = analysis.symbols[("step", step)].path + ("outputs", output)
+            if path in analysis.doc.key_positions:
+                at_line, at_col = analysis.doc.key_positions[path]
+                return "", Place(at_line - 1, at_col - 1, len(output))
+            return "", analysis.symbols[("step", step)].place
     found = symbol_at(analysis, line, col)
     if found and found in analysis.symbols:
         return "", analysis.symbols[found].place
