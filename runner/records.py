@@ -33,6 +33,7 @@ class StepRecord:
     attempts: int = 0
     error: str | None = None
     outputs: dict = dataclasses.field(default_factory=dict)
+    inputs: dict = dataclasses.field(default_factory=dict)  # what the step received (values, artifact paths)
 
     @property
     def seconds(self) -> float:

@@ -33,7 +33,7 @@ def test_compile_prints_warnings_and_still_writes(tmp_path):
 
 
 def test_lint_clean_files_exit_zero():
-    proc = run_cli("lint", *map(str, sorted(EXAMPLES.glob("*.yaml"))))
+    proc = run_cli("lint", *map(str, sorted(p for p in EXAMPLES.glob("*.yaml") if not p.name.endswith(".test.yaml"))))
     assert (proc.returncode, proc.stdout) == (0, "")
 
 

@@ -78,7 +78,7 @@ def _mutations(data):
 
 def test_agrees_with_jsonschema_one_edit_away_from_the_examples():
     compared = 0
-    for path in sorted(EXAMPLES.glob("*.yaml")):
+    for path in sorted(p for p in EXAMPLES.glob("*.yaml") if not p.name.endswith(".test.yaml")):
         data = _loaded(path)
         for doc in _mutations(data):
             assert valid(doc) == VALIDATOR.is_valid(doc), (path.name, doc)

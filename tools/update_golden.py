@@ -15,8 +15,13 @@ GOLDEN = ROOT / "tests" / "golden"
 
 
 def sources() -> list[Path]:
-    return (sorted((ROOT / "examples").glob("*.yaml")) + sorted((ROOT / "examples" / "pipelines").glob("*.yaml"))
+    return (_pipelines(ROOT / "examples") + sorted((ROOT / "examples" / "pipelines").glob("*.yaml"))
             + sorted((ROOT / "tests" / "fixtures" / "ok").glob("*.yaml")))
+
+
+def _pipelines(folder: Path) -> list[Path]:
+    """The pipelines in a folder; `*.test.yaml` files are their tests (`kfyaml test`)."""
+    return sorted(p for p in folder.glob("*.yaml") if not p.name.endswith(".test.yaml"))
 
 
 def golden_path(source: Path) -> Path:
@@ -40,7 +45,7 @@ def main() -> int:
     from kfyaml.compiler import api
 
     GRAPHS.mkdir(parents=True, exist_ok=True)
-    for source in sorted((ROOT / "examples").glob("*.yaml")):
+    for source in _pipelines(ROOT / "examples"):
         for form, suffix in GRAPH_SUFFIX.items():
             (GRAPHS / f"{source.stem}{suffix}").write_text(graph(source, form), encoding="utf-8")
 

@@ -8,6 +8,7 @@ it runs, so `kfyaml compile` and `kfyaml lint` start fast.
     migrate.py  import (KFP IR to kfyaml)
     maintain.py cache (show, prune)
     draw.py     graph (the DAG as a picture), lsp (the language server)
+    testing.py  test (pipeline.test.yaml cases on the local engine)
     execute.py  run, submit
     output.py   colour, -q/-v, diagnostics with their source line
 """
@@ -51,6 +52,13 @@ _COMMANDS = {
                ["kfyaml import pipeline.ir.yaml -o pipeline.yaml",
                 "kfyaml import pipeline.ir.yaml                 # a one-file result on standard output",
                 "python my_pipeline.py && kfyaml import my_pipeline.yaml -o kfyaml/pipeline.yaml --force"]),
+    "test": ("run a pipeline's tests (pipeline.test.yaml) on this machine",
+             "Run each case of each test FILE: the pipeline runs here with the case's params, its mocked steps give "
+             "their outputs without running, and the expectations (steps that ran, were skipped or failed, the branch "
+             "taken, outputs, a step's inputs) are checked; a failed one is reported at its line. Exit 0 when every "
+             "case passes, 1 otherwise. See docs/testing.md.",
+             ["kfyaml test examples/conditional_deploy.test.yaml",
+              "kfyaml test pipelines/*.test.yaml --junit-xml report.xml"]),
     "lsp": ("the language server for editors (stdio)",
             "Start the kfyaml Language Server on standard input and output: the editor gets lint's diagnostics as you "
             "type, completion, hover, go to definition, references, rename, quick fixes and an outline. Needs "
@@ -124,6 +132,10 @@ def _parser() -> argparse.ArgumentParser:
     lint.add_argument("--format", choices=["text", "json", "github", "sarif"], default="text",
                       help="text (default), json, github (workflow annotations) or sarif (SARIF 2.1.0)")
     _subparser(sub, "schema", common)
+    test = _subparser(sub, "test", common)
+    test.add_argument("files", nargs="+", metavar="FILE", help="test files (pipeline.test.yaml)")
+    test.add_argument("--junit-xml", metavar="PATH", default=None, help="also write a JUnit XML report")
+    test.add_argument("--workdir", default=".kfyaml", help="where the test runs live (default: .kfyaml)")
     _subparser(sub, "lsp", common)
     graph = _subparser(sub, "graph", common)
     graph.add_argument("file", metavar="FILE")
@@ -199,12 +211,13 @@ def _dispatch(parser: argparse.ArgumentParser, args) -> int:
     from .execute import cmd_run, cmd_submit
     from .maintain import cmd_cache
     from .migrate import cmd_import
+    from .testing import cmd_test
 
     if args.command in ("compile", "lint"):  # short-lived: see api.gc_paused
         import gc
 
         gc.disable()
-    handler = {"compile": cmd_compile, "lint": cmd_lint, "schema": cmd_schema, "import": cmd_import, "run": cmd_run, "cache": cmd_cache, "lsp": cmd_lsp, "graph": cmd_graph,
+    handler = {"compile": cmd_compile, "lint": cmd_lint, "schema": cmd_schema, "import": cmd_import, "run": cmd_run, "cache": cmd_cache, "lsp": cmd_lsp, "graph": cmd_graph, "test": cmd_test,
                "submit": cmd_submit}[args.command]
     try:
         return handler(args, style)

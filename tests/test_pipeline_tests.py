@@ -1,0 +1,91 @@
+"""`kfyaml test`: the examples' tests pass; failures are located; mocks of values and artifacts;
+branch expectations; a JUnit XML report that a JUnit reader takes."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+
+import pytest
+from conftest import EXAMPLES, run_cli
+
+pytestmark = pytest.mark.slow  # runs pipelines
+
+
+def test_the_examples_tests_pass(tmp_path):
+    proc = run_cli("test", str(EXAMPLES / "conditional_deploy.test.yaml"), str(EXAMPLES / "training_pipeline.test.yaml"),
+                   "--workdir", str(tmp_path / "w"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = [line.split(" (")[0] for line in proc.stdout.splitlines()]
+    assert lines == [
+        str(EXAMPLES / "conditional_deploy.test.yaml"),
+        "  deploys_an_accurate_model PASSED", "  holds_back_a_model_below_the_threshold PASSED",
+        str(EXAMPLES / "training_pipeline.test.yaml"),
+        "  trains_each_algorithm_and_deploys_the_best PASSED", "  does_not_deploy_below_the_threshold PASSED",
+        "4 cases: 4 passed, 0 failed"]
+
+
+def test_failed_expectations_and_bad_mocks_are_reported_at_their_lines(tmp_path):
+    for name in ("conditional_deploy.yaml",):
+        shutil.copy(EXAMPLES / name, tmp_path / name)
+    shutil.copytree(EXAMPLES / "testdata", tmp_path / "testdata")
+    (tmp_path / "conditional_deploy.test.yaml").write_text(textwrap.dedent("""\
+        x-mocks: &mocks
+          preprocess: {train: testdata/rows.csv, test: testdata/rows.csv, train_rows: 2, test_rows: 1, features: [a]}
+          train: {model: testdata/model, metrics: testdata/metrics.json, train_accuracy: 0.97}
+          evaluate: {accuracy: 0.7, f1: 0.7, metrics: testdata/metrics.json, classification_metrics: testdata/metrics.json}
+          deploy: {applied: true, url: u, manifest: testdata/manifest.yaml, previous: testdata/manifest.yaml}
+        cases:
+          wrong:
+            mocks: *mocks
+            expect:
+              ran: [deploy]
+              outputs: {accuracy: 0.9}
+              inputs:
+                evaluate: {model: nothing}
+          bad_mock:
+            mocks:
+              nothere: {x: 1}
+          missing_artifact:
+            mocks:
+              preprocess: {train: testdata/none.csv, test: testdata/rows.csv, train_rows: 2, test_rows: 1, features: []}
+        """))
+    proc = run_cli("test", "conditional_deploy.test.yaml", "--workdir", "w", cwd=tmp_path)
+    assert proc.returncode == 1
+    out = proc.stdout.splitlines()
+    assert out[1].startswith("  wrong FAILED")
+    assert out[2] == '    conditional_deploy.test.yaml:10:13: expected "deploy" to have run, but it skipped (if: false)'
+    assert out[3] == '    conditional_deploy.test.yaml:11:27: output "accuracy" is 0.7, expected 0.9'
+    assert out[4].startswith('    conditional_deploy.test.yaml:13:27: "evaluate" received model = [')
+    assert out[5].startswith("  bad_mock FAILED")
+    assert out[6] == '    conditional_deploy.test.yaml:16:7: no step "nothere" in the pipeline'
+    assert out[7].startswith("  missing_artifact FAILED")
+    assert "preprocess: the mock's artifact 'train' names testdata/none.csv, which does not exist" in proc.stdout
+    assert out[-1] == "3 cases: 0 passed, 3 failed"
+
+
+def test_branch_expectations_and_a_junit_report(tmp_path):
+    junitparser = pytest.importorskip("junitparser")
+    test = tmp_path / "tour.test.yaml"
+    test.write_text(textwrap.dedent(f"""\
+        pipeline: {EXAMPLES / "language_tour.yaml"}
+        cases:
+          accepts:
+            params: {{threshold: 0.1}}
+            mocks: {{best: {{Output: 0.9}}}}
+            expect: {{branches: {{decide: 0}}, outputs: {{best: 0.9}}}}
+          rejects:
+            params: {{threshold: 0.99}}
+            mocks: {{best: {{Output: 0.9}}}}
+            expect: {{branches: {{decide: 0}}}}
+        """))
+    report = tmp_path / "report.xml"
+    proc = run_cli("test", str(test), "--workdir", str(tmp_path / "w"), "--junit-xml", str(report))
+    assert proc.returncode == 1
+    assert f"    {test}:10:33: expected branch 0 of \"decide\", but branch 'else' ran" in proc.stdout.splitlines()
+    xml = junitparser.JUnitXml.fromfile(str(report))
+    (suite,) = list(xml)
+    assert (suite.tests, suite.failures, suite.errors) == (2, 1, 0)
+    cases = {case.name: case for case in suite}
+    assert cases["accepts"].is_passed and not cases["rejects"].is_passed
+    assert "expected branch 0" in cases["rejects"].result[0].message
