@@ -272,6 +272,21 @@ class Step:
 Param = Port
 
 
+@dataclasses.dataclass(frozen=True)
+class Schedule:
+    """`schedule:`: a KFP recurring run (cron in KFP's six-field form, with seconds, or an interval)."""
+
+    name: str
+    cron: str | None
+    interval_s: int | None
+    timezone: str | None
+    max_concurrency: int
+    catchup: bool
+    start: str | None
+    end: str | None
+    params: dict
+
+
 @dataclasses.dataclass
 class Pipeline:
     name: str
@@ -281,6 +296,7 @@ class Pipeline:
     finally_steps: list[Step]
     outputs: dict[str, Template]
     display_name: str
+    schedule: Schedule | None = None
 
     def all_steps(self):
         for step in self.steps + self.finally_steps:

@@ -19,7 +19,7 @@ def valid(data) -> bool:
 
 from decimal import Decimal
 import re
-REGEX_PATTERNS = {'^[A-Za-z_][A-Za-z0-9_]*$': re.compile('^[A-Za-z_][A-Za-z0-9_]*\\Z'), '^[a-z][a-z0-9_]*$': re.compile('^[a-z][a-z0-9_]*\\Z'), '^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*$': re.compile('^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*\\Z'), '^x-': re.compile('^x-'), '^[a-z_][a-z0-9_]*$': re.compile('^[a-z_][a-z0-9_]*\\Z'), '^/': re.compile('^/'), '^[0-9]+(\\.[0-9]+)?(s|m|h|d)?$': re.compile('^[0-9]+(\\.[0-9]+)?(s|m|h|d)?\\Z')}
+REGEX_PATTERNS = {'^[A-Za-z_][A-Za-z0-9_]*$': re.compile('^[A-Za-z_][A-Za-z0-9_]*\\Z'), '^[a-z][a-z0-9_]*$': re.compile('^[a-z][a-z0-9_]*\\Z'), '^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*$': re.compile('^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*\\Z'), '^[0-9]+(\\.[0-9]+)?(s|m|h|d)?$': re.compile('^[0-9]+(\\.[0-9]+)?(s|m|h|d)?\\Z'), '^x-': re.compile('^x-'), '^[a-z_][a-z0-9_]*$': re.compile('^[a-z_][a-z0-9_]*\\Z'), '^/': re.compile('^/')}
 NoneType = type(None)
 
 def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json(data, custom_formats={}, name_prefix=None):
@@ -168,6 +168,91 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                             data__outputs_property_names = False
                     if not data__outputs_property_names:
                         raise Invalid
+        if 'schedule' in data_keys:
+            data_keys.remove('schedule')
+            data__schedule = data['schedule']
+            if not isinstance(data__schedule, dict):
+                raise Invalid
+            data__schedule_is_dict = isinstance(data__schedule, dict)
+            if data__schedule_is_dict:
+                data__schedule_keys = set(data__schedule.keys())
+                if 'cron' in data__schedule_keys:
+                    data__schedule_keys.remove('cron')
+                    data__schedule__cron = data__schedule['cron']
+                    if not isinstance(data__schedule__cron, str):
+                        raise Invalid
+                if 'interval' in data__schedule_keys:
+                    data__schedule_keys.remove('interval')
+                    data__schedule__interval = data__schedule['interval']
+                    data__schedule__interval_any_of_count1 = 0
+                    if not data__schedule__interval_any_of_count1:
+                        try:
+                            if not isinstance(data__schedule__interval, (int, float, Decimal)) or isinstance(data__schedule__interval, bool):
+                                raise Invalid
+                            if isinstance(data__schedule__interval, (int, float, Decimal)) and (not isinstance(data__schedule__interval, bool)):
+                                if data__schedule__interval < 1:
+                                    raise Invalid
+                            data__schedule__interval_any_of_count1 += 1
+                        except Invalid:
+                            pass
+                    if not data__schedule__interval_any_of_count1:
+                        try:
+                            if not isinstance(data__schedule__interval, str):
+                                raise Invalid
+                            if isinstance(data__schedule__interval, str):
+                                if not REGEX_PATTERNS['^[0-9]+(\\.[0-9]+)?(s|m|h|d)?$'].search(data__schedule__interval):
+                                    raise Invalid
+                            data__schedule__interval_any_of_count1 += 1
+                        except Invalid:
+                            pass
+                    if not data__schedule__interval_any_of_count1:
+                        raise Invalid
+                if 'timezone' in data__schedule_keys:
+                    data__schedule_keys.remove('timezone')
+                    data__schedule__timezone = data__schedule['timezone']
+                    if not isinstance(data__schedule__timezone, str):
+                        raise Invalid
+                if 'max_concurrency' in data__schedule_keys:
+                    data__schedule_keys.remove('max_concurrency')
+                    data__schedule__maxconcurrency = data__schedule['max_concurrency']
+                    if not isinstance(data__schedule__maxconcurrency, int) and (not (isinstance(data__schedule__maxconcurrency, float) and data__schedule__maxconcurrency.is_integer())) or isinstance(data__schedule__maxconcurrency, bool):
+                        raise Invalid
+                    if isinstance(data__schedule__maxconcurrency, (int, float, Decimal)) and (not isinstance(data__schedule__maxconcurrency, bool)):
+                        if data__schedule__maxconcurrency < 1:
+                            raise Invalid
+                        if data__schedule__maxconcurrency > 10:
+                            raise Invalid
+                if 'catchup' in data__schedule_keys:
+                    data__schedule_keys.remove('catchup')
+                    data__schedule__catchup = data__schedule['catchup']
+                    if not isinstance(data__schedule__catchup, bool):
+                        raise Invalid
+                if 'start' in data__schedule_keys:
+                    data__schedule_keys.remove('start')
+                    data__schedule__start = data__schedule['start']
+                    if not isinstance(data__schedule__start, str):
+                        raise Invalid
+                if 'end' in data__schedule_keys:
+                    data__schedule_keys.remove('end')
+                    data__schedule__end = data__schedule['end']
+                    if not isinstance(data__schedule__end, str):
+                        raise Invalid
+                if 'params' in data__schedule_keys:
+                    data__schedule_keys.remove('params')
+                    data__schedule__params = data__schedule['params']
+                    if not isinstance(data__schedule__params, dict):
+                        raise Invalid
+                if 'name' in data__schedule_keys:
+                    data__schedule_keys.remove('name')
+                    data__schedule__name = data__schedule['name']
+                    if not isinstance(data__schedule__name, str):
+                        raise Invalid
+                    if isinstance(data__schedule__name, str):
+                        data__schedule__name_len = len(data__schedule__name)
+                        if data__schedule__name_len < 1:
+                            raise Invalid
+                if data__schedule_keys:
+                    raise Invalid
         for data_key, data_val in data.items():
             if REGEX_PATTERNS['^x-'].search(data_key):
                 if data_key in data_keys:
@@ -308,18 +393,18 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
         if 'needs' in data_keys:
             data_keys.remove('needs')
             data__needs = data['needs']
-            data__needs_any_of_count1 = 0
-            if not data__needs_any_of_count1:
+            data__needs_any_of_count2 = 0
+            if not data__needs_any_of_count2:
                 try:
                     if not isinstance(data__needs, str):
                         raise Invalid
                     if isinstance(data__needs, str):
                         if not REGEX_PATTERNS['^[a-z][a-z0-9_]*$'].search(data__needs):
                             raise Invalid
-                    data__needs_any_of_count1 += 1
+                    data__needs_any_of_count2 += 1
                 except Invalid:
                     pass
-            if not data__needs_any_of_count1:
+            if not data__needs_any_of_count2:
                 try:
                     if not isinstance(data__needs, (list, tuple)):
                         raise Invalid
@@ -337,10 +422,10 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                             if isinstance(data__needs_item, str):
                                 if not REGEX_PATTERNS['^[a-z][a-z0-9_]*$'].search(data__needs_item):
                                     raise Invalid
-                    data__needs_any_of_count1 += 1
+                    data__needs_any_of_count2 += 1
                 except Invalid:
                     pass
-            if not data__needs_any_of_count1:
+            if not data__needs_any_of_count2:
                 raise Invalid
         if 'ignore_upstream_failure' in data_keys:
             data_keys.remove('ignore_upstream_failure')
@@ -358,8 +443,8 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
         if 'for_each' in data_keys:
             data_keys.remove('for_each')
             data__foreach = data['for_each']
-            data__foreach_any_of_count2 = 0
-            if not data__foreach_any_of_count2:
+            data__foreach_any_of_count3 = 0
+            if not data__foreach_any_of_count3:
                 try:
                     if not isinstance(data__foreach, (list, tuple)):
                         raise Invalid
@@ -368,20 +453,20 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                         data__foreach_len = len(data__foreach)
                         if data__foreach_len < 1:
                             raise Invalid
-                    data__foreach_any_of_count2 += 1
+                    data__foreach_any_of_count3 += 1
                 except Invalid:
                     pass
-            if not data__foreach_any_of_count2:
+            if not data__foreach_any_of_count3:
                 try:
                     if not isinstance(data__foreach, str):
                         raise Invalid
                     if isinstance(data__foreach, str):
                         if not REGEX_PATTERNS['^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*$'].search(data__foreach):
                             raise Invalid
-                    data__foreach_any_of_count2 += 1
+                    data__foreach_any_of_count3 += 1
                 except Invalid:
                     pass
-            if not data__foreach_any_of_count2:
+            if not data__foreach_any_of_count3:
                 raise Invalid
         if 'as' in data_keys:
             data_keys.remove('as')
@@ -522,8 +607,8 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
         if 'python' in data_keys:
             data_keys.remove('python')
             data__python = data['python']
-            data__python_any_of_count3 = 0
-            if not data__python_any_of_count3:
+            data__python_any_of_count4 = 0
+            if not data__python_any_of_count4:
                 try:
                     if not isinstance(data__python, str):
                         raise Invalid
@@ -531,10 +616,10 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                         data__python_len = len(data__python)
                         if data__python_len < 1:
                             raise Invalid
-                    data__python_any_of_count3 += 1
+                    data__python_any_of_count4 += 1
                 except Invalid:
                     pass
-            if not data__python_any_of_count3:
+            if not data__python_any_of_count4:
                 try:
                     if not isinstance(data__python, dict):
                         raise Invalid
@@ -560,10 +645,10 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                                 raise Invalid
                         if data__python_keys:
                             raise Invalid
-                    data__python_any_of_count3 += 1
+                    data__python_any_of_count4 += 1
                 except Invalid:
                     pass
-            if not data__python_any_of_count3:
+            if not data__python_any_of_count4:
                 try:
                     if not isinstance(data__python, dict):
                         raise Invalid
@@ -589,10 +674,10 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                                 raise Invalid
                         if data__python_keys:
                             raise Invalid
-                    data__python_any_of_count3 += 1
+                    data__python_any_of_count4 += 1
                 except Invalid:
                     pass
-            if not data__python_any_of_count3:
+            if not data__python_any_of_count4:
                 raise Invalid
         if 'packages' in data_keys:
             data_keys.remove('packages')
@@ -682,22 +767,22 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
         if 'else' in data_keys:
             data_keys.remove('else')
             data__else = data['else']
-            data__else_any_of_count4 = 0
-            if not data__else_any_of_count4:
+            data__else_any_of_count5 = 0
+            if not data__else_any_of_count5:
                 try:
                     if not isinstance(data__else, NoneType):
                         raise Invalid
-                    data__else_any_of_count4 += 1
+                    data__else_any_of_count5 += 1
                 except Invalid:
                     pass
-            if not data__else_any_of_count4:
+            if not data__else_any_of_count5:
                 try:
                     if not (isinstance(data__else, bool) and data__else is True):
                         raise Invalid
-                    data__else_any_of_count4 += 1
+                    data__else_any_of_count5 += 1
                 except Invalid:
                     pass
-            if not data__else_any_of_count4:
+            if not data__else_any_of_count5:
                 raise Invalid
         if 'steps' in data_keys:
             data_keys.remove('steps')
@@ -736,14 +821,14 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
     return data
 
 def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_io(data, custom_formats={}, name_prefix=None):
-    data_any_of_count5 = 0
-    if not data_any_of_count5:
+    data_any_of_count6 = 0
+    if not data_any_of_count6:
         try:
             validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_typename(data, custom_formats, None)
-            data_any_of_count5 += 1
+            data_any_of_count6 += 1
         except Invalid:
             pass
-    if not data_any_of_count5:
+    if not data_any_of_count6:
         try:
             if not isinstance(data, dict):
                 raise Invalid
@@ -777,10 +862,10 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                         raise Invalid
                 if data_keys:
                     raise Invalid
-            data_any_of_count5 += 1
+            data_any_of_count6 += 1
         except Invalid:
             pass
-    if not data_any_of_count5:
+    if not data_any_of_count6:
         raise Invalid
     return data
 
@@ -879,8 +964,8 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
         if 'python' in data_keys:
             data_keys.remove('python')
             data__python = data['python']
-            data__python_any_of_count6 = 0
-            if not data__python_any_of_count6:
+            data__python_any_of_count7 = 0
+            if not data__python_any_of_count7:
                 try:
                     if not isinstance(data__python, str):
                         raise Invalid
@@ -888,10 +973,10 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                         data__python_len = len(data__python)
                         if data__python_len < 1:
                             raise Invalid
-                    data__python_any_of_count6 += 1
+                    data__python_any_of_count7 += 1
                 except Invalid:
                     pass
-            if not data__python_any_of_count6:
+            if not data__python_any_of_count7:
                 try:
                     if not isinstance(data__python, dict):
                         raise Invalid
@@ -917,10 +1002,10 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                                 raise Invalid
                         if data__python_keys:
                             raise Invalid
-                    data__python_any_of_count6 += 1
+                    data__python_any_of_count7 += 1
                 except Invalid:
                     pass
-            if not data__python_any_of_count6:
+            if not data__python_any_of_count7:
                 try:
                     if not isinstance(data__python, dict):
                         raise Invalid
@@ -946,10 +1031,10 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                                 raise Invalid
                         if data__python_keys:
                             raise Invalid
-                    data__python_any_of_count6 += 1
+                    data__python_any_of_count7 += 1
                 except Invalid:
                     pass
-            if not data__python_any_of_count6:
+            if not data__python_any_of_count7:
                 raise Invalid
         if 'packages' in data_keys:
             data_keys.remove('packages')
@@ -984,8 +1069,8 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
         if 'node_selector' in data_keys:
             data_keys.remove('node_selector')
             data__nodeselector = data['node_selector']
-            data__nodeselector_any_of_count7 = 0
-            if not data__nodeselector_any_of_count7:
+            data__nodeselector_any_of_count8 = 0
+            if not data__nodeselector_any_of_count8:
                 try:
                     if not isinstance(data__nodeselector, dict):
                         raise Invalid
@@ -997,26 +1082,26 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                                 data__nodeselector_value = data__nodeselector.get(data__nodeselector_key)
                                 if not isinstance(data__nodeselector_value, str):
                                     raise Invalid
-                    data__nodeselector_any_of_count7 += 1
+                    data__nodeselector_any_of_count8 += 1
                 except Invalid:
                     pass
-            if not data__nodeselector_any_of_count7:
+            if not data__nodeselector_any_of_count8:
                 try:
                     if not isinstance(data__nodeselector, str):
                         raise Invalid
                     if isinstance(data__nodeselector, str):
                         if not REGEX_PATTERNS['^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*$'].search(data__nodeselector):
                             raise Invalid
-                    data__nodeselector_any_of_count7 += 1
+                    data__nodeselector_any_of_count8 += 1
                 except Invalid:
                     pass
-            if not data__nodeselector_any_of_count7:
+            if not data__nodeselector_any_of_count8:
                 raise Invalid
         if 'node_affinity' in data_keys:
             data_keys.remove('node_affinity')
             data__nodeaffinity = data['node_affinity']
-            data__nodeaffinity_any_of_count8 = 0
-            if not data__nodeaffinity_any_of_count8:
+            data__nodeaffinity_any_of_count9 = 0
+            if not data__nodeaffinity_any_of_count9:
                 try:
                     if not isinstance(data__nodeaffinity, (list, tuple)):
                         raise Invalid
@@ -1129,20 +1214,20 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                                             raise Invalid
                                 if data__nodeaffinity_item_keys:
                                     raise Invalid
-                    data__nodeaffinity_any_of_count8 += 1
+                    data__nodeaffinity_any_of_count9 += 1
                 except Invalid:
                     pass
-            if not data__nodeaffinity_any_of_count8:
+            if not data__nodeaffinity_any_of_count9:
                 try:
                     if not isinstance(data__nodeaffinity, str):
                         raise Invalid
                     if isinstance(data__nodeaffinity, str):
                         if not REGEX_PATTERNS['^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*$'].search(data__nodeaffinity):
                             raise Invalid
-                    data__nodeaffinity_any_of_count8 += 1
+                    data__nodeaffinity_any_of_count9 += 1
                 except Invalid:
                     pass
-            if not data__nodeaffinity_any_of_count8:
+            if not data__nodeaffinity_any_of_count9:
                 raise Invalid
         if 'tolerations' in data_keys:
             data_keys.remove('tolerations')
@@ -1153,8 +1238,8 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
             if data__tolerations_is_list:
                 data__tolerations_len = len(data__tolerations)
                 for data__tolerations_x, data__tolerations_item in enumerate(data__tolerations):
-                    data__tolerations_item_any_of_count9 = 0
-                    if not data__tolerations_item_any_of_count9:
+                    data__tolerations_item_any_of_count10 = 0
+                    if not data__tolerations_item_any_of_count10:
                         try:
                             if not isinstance(data__tolerations_item, dict):
                                 raise Invalid
@@ -1194,20 +1279,20 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                                             raise Invalid
                                 if data__tolerations_item_keys:
                                     raise Invalid
-                            data__tolerations_item_any_of_count9 += 1
+                            data__tolerations_item_any_of_count10 += 1
                         except Invalid:
                             pass
-                    if not data__tolerations_item_any_of_count9:
+                    if not data__tolerations_item_any_of_count10:
                         try:
                             if not isinstance(data__tolerations_item, str):
                                 raise Invalid
                             if isinstance(data__tolerations_item, str):
                                 if not REGEX_PATTERNS['^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*$'].search(data__tolerations_item):
                                     raise Invalid
-                            data__tolerations_item_any_of_count9 += 1
+                            data__tolerations_item_any_of_count10 += 1
                         except Invalid:
                             pass
-                    if not data__tolerations_item_any_of_count9:
+                    if not data__tolerations_item_any_of_count10:
                         raise Invalid
         if 'secrets' in data_keys:
             data_keys.remove('secrets')
@@ -1415,28 +1500,28 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
     return data
 
 def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_timeout(data, custom_formats={}, name_prefix=None):
-    data_any_of_count10 = 0
-    if not data_any_of_count10:
+    data_any_of_count11 = 0
+    if not data_any_of_count11:
         try:
             if not isinstance(data, (int, float, Decimal)) or isinstance(data, bool):
                 raise Invalid
             if isinstance(data, (int, float, Decimal)) and (not isinstance(data, bool)):
                 if data < 0:
                     raise Invalid
-            data_any_of_count10 += 1
+            data_any_of_count11 += 1
         except Invalid:
             pass
-    if not data_any_of_count10:
+    if not data_any_of_count11:
         try:
             if not isinstance(data, str):
                 raise Invalid
             if isinstance(data, str):
                 if not REGEX_PATTERNS['^[0-9]+(\\.[0-9]+)?(s|m|h|d)?$'].search(data):
                     raise Invalid
-            data_any_of_count10 += 1
+            data_any_of_count11 += 1
         except Invalid:
             pass
-    if not data_any_of_count10:
+    if not data_any_of_count11:
         raise Invalid
     return data
 
@@ -1494,28 +1579,28 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
         if 'gpu' in data_keys:
             data_keys.remove('gpu')
             data__gpu = data['gpu']
-            data__gpu_any_of_count11 = 0
-            if not data__gpu_any_of_count11:
+            data__gpu_any_of_count12 = 0
+            if not data__gpu_any_of_count12:
                 try:
                     if not isinstance(data__gpu, int) and (not (isinstance(data__gpu, float) and data__gpu.is_integer())) or isinstance(data__gpu, bool):
                         raise Invalid
                     if isinstance(data__gpu, (int, float, Decimal)) and (not isinstance(data__gpu, bool)):
                         if data__gpu < 0:
                             raise Invalid
-                    data__gpu_any_of_count11 += 1
+                    data__gpu_any_of_count12 += 1
                 except Invalid:
                     pass
-            if not data__gpu_any_of_count11:
+            if not data__gpu_any_of_count12:
                 try:
                     if not isinstance(data__gpu, str):
                         raise Invalid
                     if isinstance(data__gpu, str):
                         if not REGEX_PATTERNS['^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*$'].search(data__gpu):
                             raise Invalid
-                    data__gpu_any_of_count11 += 1
+                    data__gpu_any_of_count12 += 1
                 except Invalid:
                     pass
-            if not data__gpu_any_of_count11:
+            if not data__gpu_any_of_count12:
                 raise Invalid
         if 'gpu_type' in data_keys:
             data_keys.remove('gpu_type')
@@ -1549,28 +1634,28 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
         if 'backoff' in data_keys:
             data_keys.remove('backoff')
             data__backoff = data['backoff']
-            data__backoff_any_of_count12 = 0
-            if not data__backoff_any_of_count12:
+            data__backoff_any_of_count13 = 0
+            if not data__backoff_any_of_count13:
                 try:
                     if not isinstance(data__backoff, (int, float, Decimal)) or isinstance(data__backoff, bool):
                         raise Invalid
                     if isinstance(data__backoff, (int, float, Decimal)) and (not isinstance(data__backoff, bool)):
                         if data__backoff < 0:
                             raise Invalid
-                    data__backoff_any_of_count12 += 1
+                    data__backoff_any_of_count13 += 1
                 except Invalid:
                     pass
-            if not data__backoff_any_of_count12:
+            if not data__backoff_any_of_count13:
                 try:
                     if not isinstance(data__backoff, str):
                         raise Invalid
                     if isinstance(data__backoff, str):
                         if not REGEX_PATTERNS['^[0-9]+(\\.[0-9]+)?(s|m|h|d)?$'].search(data__backoff):
                             raise Invalid
-                    data__backoff_any_of_count12 += 1
+                    data__backoff_any_of_count13 += 1
                 except Invalid:
                     pass
-            if not data__backoff_any_of_count12:
+            if not data__backoff_any_of_count13:
                 raise Invalid
         if 'factor' in data_keys:
             data_keys.remove('factor')
@@ -1583,43 +1668,43 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
         if 'max_backoff' in data_keys:
             data_keys.remove('max_backoff')
             data__maxbackoff = data['max_backoff']
-            data__maxbackoff_any_of_count13 = 0
-            if not data__maxbackoff_any_of_count13:
+            data__maxbackoff_any_of_count14 = 0
+            if not data__maxbackoff_any_of_count14:
                 try:
                     if not isinstance(data__maxbackoff, (int, float, Decimal)) or isinstance(data__maxbackoff, bool):
                         raise Invalid
                     if isinstance(data__maxbackoff, (int, float, Decimal)) and (not isinstance(data__maxbackoff, bool)):
                         if data__maxbackoff < 0:
                             raise Invalid
-                    data__maxbackoff_any_of_count13 += 1
+                    data__maxbackoff_any_of_count14 += 1
                 except Invalid:
                     pass
-            if not data__maxbackoff_any_of_count13:
+            if not data__maxbackoff_any_of_count14:
                 try:
                     if not isinstance(data__maxbackoff, str):
                         raise Invalid
                     if isinstance(data__maxbackoff, str):
                         if not REGEX_PATTERNS['^[0-9]+(\\.[0-9]+)?(s|m|h|d)?$'].search(data__maxbackoff):
                             raise Invalid
-                    data__maxbackoff_any_of_count13 += 1
+                    data__maxbackoff_any_of_count14 += 1
                 except Invalid:
                     pass
-            if not data__maxbackoff_any_of_count13:
+            if not data__maxbackoff_any_of_count14:
                 raise Invalid
         if data_keys:
             raise Invalid
     return data
 
 def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_cache(data, custom_formats={}, name_prefix=None):
-    data_any_of_count14 = 0
-    if not data_any_of_count14:
+    data_any_of_count15 = 0
+    if not data_any_of_count15:
         try:
             if not isinstance(data, bool):
                 raise Invalid
-            data_any_of_count14 += 1
+            data_any_of_count15 += 1
         except Invalid:
             pass
-    if not data_any_of_count14:
+    if not data_any_of_count15:
         try:
             if not isinstance(data, dict):
                 raise Invalid
@@ -1640,25 +1725,25 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                             raise Invalid
                 if data_keys:
                     raise Invalid
-            data_any_of_count14 += 1
+            data_any_of_count15 += 1
         except Invalid:
             pass
-    if not data_any_of_count14:
+    if not data_any_of_count15:
         raise Invalid
     return data
 
 def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_param(data, custom_formats={}, name_prefix=None):
-    data_any_of_count15 = 0
-    if not data_any_of_count15:
+    data_any_of_count16 = 0
+    if not data_any_of_count16:
         try:
             if not isinstance(data, str):
                 raise Invalid
             if not (isinstance(data, str) and data == 'string' or (isinstance(data, str) and data == 'int') or (isinstance(data, str) and data == 'float') or (isinstance(data, str) and data == 'bool') or (isinstance(data, str) and data == 'list') or (isinstance(data, str) and data == 'dict') or (isinstance(data, str) and data == 'artifact') or (isinstance(data, str) and data == 'dataset') or (isinstance(data, str) and data == 'model') or (isinstance(data, str) and data == 'metrics') or (isinstance(data, str) and data == 'classification_metrics') or (isinstance(data, str) and data == 'html') or (isinstance(data, str) and data == 'markdown')):
                 raise Invalid
-            data_any_of_count15 += 1
+            data_any_of_count16 += 1
         except Invalid:
             pass
-    if not data_any_of_count15:
+    if not data_any_of_count16:
         try:
             if not isinstance(data, dict):
                 raise Invalid
@@ -1688,9 +1773,9 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                         raise Invalid
                 if data_keys:
                     raise Invalid
-            data_any_of_count15 += 1
+            data_any_of_count16 += 1
         except Invalid:
             pass
-    if not data_any_of_count15:
+    if not data_any_of_count16:
         raise Invalid
     return data

@@ -70,6 +70,27 @@ def submit(ir_path: str, host: str, params: dict, namespace: str | None = None, 
     return _follow(client, run.run_id, timeout, poll_seconds, out)
 
 
+def client_for(host: str, namespace: str | None, token: str | None):
+    """A kfp.Client for a host that answered the health check."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message="This client only works with Kubeflow Pipeline", category=FutureWarning)
+    import kfp
+
+    token = token or os.environ.get("KFP_TOKEN") or os.environ.get("KF_PIPELINES_TOKEN")
+    _preflight(host, token)
+    return kfp.Client(host=host, namespace=namespace, existing_token=token)
+
+
+def experiment_id(client, name: str, namespace: str | None, host: str, token: str | None, create: bool = True) -> str:
+    try:
+        if create:
+            return client.create_experiment(name=name, namespace=namespace).experiment_id
+        return client.get_experiment(experiment_name=name, namespace=namespace).experiment_id
+    except Exception as exc:  # kfp's API errors, or a missing experiment
+        raise SubmitError(_redacted(f"experiment {name!r} at {host}: {str(exc).splitlines()[0][:300]}", token)) from None
+
+
 def _preflight(host: str, token: str | None, timeout: float = 15.0) -> None:
     """One request to `/apis/v2beta1/healthz`: the host must answer as a KFP API, with these credentials."""
     import json

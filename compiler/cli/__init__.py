@@ -84,6 +84,11 @@ _COMMANDS = {
               ["kfyaml cache",
                "kfyaml cache prune --older-than 7d",
                "kfyaml cache prune --older-than 12h --workdir build/.kfyaml"]),
+    "schedules": ("list, pause, resume or delete recurring runs on a KFP server",
+                  "Manage the KFP recurring runs that `kfyaml submit --schedule` made (or any): list them, pause or "
+                  "resume one by name or id, delete one. Exit 0, 1 when the server says no or the schedule is unknown.",
+                  ["kfyaml schedules list --host $KFP_HOST --json",
+                   "kfyaml schedules pause nightly --host $KFP_HOST"]),
     "submit": ("compile and submit a pipeline to a KFP API server",
                "Compile FILE and start a run on a Kubeflow Pipelines server through kfp.Client (needs "
                "`pip install 'kfyaml[kfp]'`). With --pipeline, upload it as a pipeline (a new version when it "
@@ -186,6 +191,17 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("--token", default=None, help="bearer token (default: $KFP_TOKEN); never printed, but visible "
                                                           "in ps: prefer KFP_TOKEN or --token-file")
     submit.add_argument("--token-file", default=None, metavar="PATH", help="read the bearer token from a file")
+    submit.add_argument("--schedule", action="store_true",
+                        help="create (or update in place) the KFP recurring run the file's `schedule:` describes")
+    submit.add_argument("--schedule-name", default=None, metavar="NAME", help="the recurring run's name (implies --schedule)")
+    schedules = _subparser(sub, "schedules", common)
+    schedules.add_argument("action", choices=["list", "pause", "resume", "delete"])
+    schedules.add_argument("name", nargs="?", default=None, help="the schedule's name or id (not for list)")
+    schedules.add_argument("--host", required=True, metavar="URL")
+    schedules.add_argument("--experiment", default=None, metavar="NAME", help="only this experiment's schedules")
+    schedules.add_argument("--namespace", default=None)
+    schedules.add_argument("--token-file", default=None, metavar="PATH", help="the bearer token (default: $KFP_TOKEN)")
+    schedules.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
 
@@ -208,7 +224,7 @@ def _dispatch(parser: argparse.ArgumentParser, args) -> int:
     if style.quiet and style.verbose:
         parser.error("-q and -v go one way each; give one")
     from .draw import cmd_graph, cmd_lsp
-    from .execute import cmd_run, cmd_submit
+    from .execute import cmd_run, cmd_schedules, cmd_submit
     from .maintain import cmd_cache
     from .migrate import cmd_import
     from .testing import cmd_test
@@ -217,7 +233,7 @@ def _dispatch(parser: argparse.ArgumentParser, args) -> int:
         import gc
 
         gc.disable()
-    handler = {"compile": cmd_compile, "lint": cmd_lint, "schema": cmd_schema, "import": cmd_import, "run": cmd_run, "cache": cmd_cache, "lsp": cmd_lsp, "graph": cmd_graph, "test": cmd_test,
+    handler = {"compile": cmd_compile, "lint": cmd_lint, "schema": cmd_schema, "import": cmd_import, "run": cmd_run, "cache": cmd_cache, "lsp": cmd_lsp, "graph": cmd_graph, "test": cmd_test, "schedules": cmd_schedules,
                "submit": cmd_submit}[args.command]
     try:
         return handler(args, style)

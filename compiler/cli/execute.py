@@ -117,6 +117,55 @@ def _mapped(given: list[str], flag: str) -> dict[str, dict[str, str]]:
     return out
 
 
+def _schedule(args, result, bound: dict, token: str | None) -> int:
+    """`submit --schedule`: the file's `schedule:` as a KFP recurring run, created or updated in place."""
+    import dataclasses
+
+    from kfyaml.runner.schedules import apply
+    from kfyaml.runner.submit import SubmitError
+
+    plan = result.pipeline.schedule
+    if plan is None:
+        raise UsageError(f"{args.file} has no `schedule:`; add one (see docs/language.md#schedules)")
+    plan = dataclasses.asdict(plan)
+    if args.schedule_name:
+        plan["name"] = args.schedule_name
+    params = {**plan["params"], **bound}
+    with tempfile.TemporaryDirectory() as tmp:
+        package = os.path.join(tmp, "pipeline.yaml")
+        with open(package, "w", encoding="utf-8") as fh:
+            fh.write(result.ir_text())
+        try:
+            return apply(package, result.pipeline_spec, plan, args.host, params, args.experiment, args.namespace, token)
+        except SubmitError as exc:
+            print(f"kfyaml submit: {exc}", file=sys.stderr)
+            return 1
+        except Exception as exc:  # kfp's API errors
+            if type(exc).__module__.startswith("kfp_server_api"):
+                print(f"kfyaml submit: the KFP API at {args.host} answered {getattr(exc, 'status', '')} "
+                      f"{getattr(exc, 'reason', exc)}", file=sys.stderr)
+                return 1
+            raise
+
+
+def cmd_schedules(args, style: Style) -> int:
+    require("kfp", "kfyaml schedules")
+    from kfyaml.runner.schedules import manage
+    from kfyaml.runner.submit import SubmitError
+
+    if args.action != "list" and not args.name:
+        raise UsageError(f"schedules {args.action} needs the schedule's name (or id)")
+    token = os.environ.get("KFP_TOKEN")
+    if args.token_file:
+        with open(args.token_file, encoding="utf-8") as fh:
+            token = fh.read().strip()
+    try:
+        return manage(args.action, args.name, args.host, args.experiment, args.namespace, token, args.json)
+    except SubmitError as exc:
+        print(f"kfyaml schedules: {exc}", file=sys.stderr)
+        return 1
+
+
 def _volumes(given: list[str]) -> dict[str, str]:
     """`CLAIM=DIR` pairs: the local folder each PersistentVolumeClaim stands for."""
     out = {}
@@ -207,6 +256,8 @@ def cmd_submit(args, style: Style) -> int:
                 token = fh.read().strip()
         except OSError as exc:
             raise UsageError(f"cannot read --token-file {args.token_file}: {exc.strerror or exc}") from None
+    if args.schedule or args.schedule_name:
+        return _schedule(args, result, bound, token)
     with tempfile.TemporaryDirectory() as tmp:
         package = os.path.join(tmp, os.path.splitext(os.path.basename(args.file))[0] + ".yaml")
         with open(package, "w", encoding="utf-8") as fh:

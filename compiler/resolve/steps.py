@@ -41,8 +41,13 @@ def pipeline(ctx: Context) -> Pipeline:
         template = ctx.template(text, ("outputs", name))
         if template is not None:
             outputs[name] = template
+    plan = None
+    if isinstance(data.get("schedule"), dict):
+        from .schedule import schedule
+
+        plan = schedule(ctx, data["schedule"], sanitize_name(data["name"]), params)
     return Pipeline(name=sanitize_name(data["name"]), description=data.get("description"), params=params,
-                    steps=main, finally_steps=final, outputs=outputs, display_name=data["name"])
+                    steps=main, finally_steps=final, outputs=outputs, display_name=data["name"], schedule=plan)
 
 
 def param(ctx: Context, name: str, spec: Any, path: Path) -> Param:

@@ -27,6 +27,8 @@ class FakeKfp:
         self.pipelines: list[dict] = []
         self.versions: dict[str, list[dict]] = {}
         self.runs: dict[str, dict] = {}
+        self.recurring: dict[str, dict] = {}
+        self.created_recurring = 0
         self.run_states = list(run_states)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -118,6 +120,28 @@ class FakeKfp:
             if self.run_states:
                 run["state"] = self.run_states.pop(0)
             return 200, run
+        if path == f"{API}/recurringruns" and method == "POST":
+            self.created_recurring += 1
+            run = {**body, "recurring_run_id": f"rr-{self.created_recurring}", "status": "ENABLED"}
+            self.recurring[run["recurring_run_id"]] = run
+            return 200, run
+        if path == f"{API}/recurringruns" and method == "GET":
+            wanted = _filter_name(query)
+            experiment = query.get("experiment_id", [None])[0]
+            found = [r for r in self.recurring.values() if (wanted is None or r["display_name"] == wanted)
+                     and (experiment is None or r.get("experiment_id") == experiment)]
+            return 200, {"recurringRuns": found, "total_size": len(found)} if found else {}
+        if path.startswith(f"{API}/recurringruns/"):
+            rid, _, verb = path.rsplit("/", 1)[1].partition(":")
+            if rid not in self.recurring:
+                return 404, {"error": f"no recurring run {rid}", "code": 5}
+            if method == "DELETE":
+                del self.recurring[rid]
+                return 200, {}
+            if method == "POST" and verb in ("enable", "disable"):
+                self.recurring[rid]["mode"] = "ENABLE" if verb == "enable" else "DISABLE"
+                return 200, {}
+            return 200, self.recurring[rid]
         return 404, {"error": f"no {method} {path} here", "code": 5}
 
 
