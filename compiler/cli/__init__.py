@@ -84,6 +84,13 @@ _COMMANDS = {
               ["kfyaml cache",
                "kfyaml cache prune --older-than 7d",
                "kfyaml cache prune --older-than 12h --workdir build/.kfyaml"]),
+    "runs": ("list, inspect, cancel or retry runs on a KFP server",
+             "See and stop what runs: list runs (of an experiment, in a state), get one with each task's state, cancel "
+             "(terminate) or retry one. `runs get` exits 0 when the run succeeded, 1 when it ended otherwise, 3 while it "
+             "is still going.",
+             ["kfyaml runs list --host $KFP_HOST --state RUNNING --json",
+              "kfyaml runs get 7c1e... --host $KFP_HOST",
+              "kfyaml runs cancel 7c1e... --host $KFP_HOST"]),
     "schedules": ("list, pause, resume or delete recurring runs on a KFP server",
                   "Manage the KFP recurring runs that `kfyaml submit --schedule` made (or any): list them, pause or "
                   "resume one by name or id, delete one. Exit 0, 1 when the server says no or the schedule is unknown.",
@@ -194,6 +201,15 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("--schedule", action="store_true",
                         help="create (or update in place) the KFP recurring run the file's `schedule:` describes")
     submit.add_argument("--schedule-name", default=None, metavar="NAME", help="the recurring run's name (implies --schedule)")
+    runs = _subparser(sub, "runs", common)
+    runs.add_argument("action", choices=["list", "get", "cancel", "retry"])
+    runs.add_argument("run_id", nargs="?", default=None, metavar="ID", help="the run (not for list)")
+    runs.add_argument("--host", required=True, metavar="URL")
+    runs.add_argument("--experiment", default=None, metavar="NAME", help="list: only this experiment's runs")
+    runs.add_argument("--state", default=None, help="list: only runs in this state (RUNNING, FAILED, ...)")
+    runs.add_argument("--namespace", default=None)
+    runs.add_argument("--token-file", default=None, metavar="PATH", help="the bearer token (default: $KFP_TOKEN)")
+    runs.add_argument("--json", action="store_true", help="print JSON")
     schedules = _subparser(sub, "schedules", common)
     schedules.add_argument("action", choices=["list", "pause", "resume", "delete"])
     schedules.add_argument("name", nargs="?", default=None, help="the schedule's name or id (not for list)")
@@ -224,7 +240,7 @@ def _dispatch(parser: argparse.ArgumentParser, args) -> int:
     if style.quiet and style.verbose:
         parser.error("-q and -v go one way each; give one")
     from .draw import cmd_graph, cmd_lsp
-    from .execute import cmd_run, cmd_schedules, cmd_submit
+    from .execute import cmd_run, cmd_runs, cmd_schedules, cmd_submit
     from .maintain import cmd_cache
     from .migrate import cmd_import
     from .testing import cmd_test
@@ -233,7 +249,7 @@ def _dispatch(parser: argparse.ArgumentParser, args) -> int:
         import gc
 
         gc.disable()
-    handler = {"compile": cmd_compile, "lint": cmd_lint, "schema": cmd_schema, "import": cmd_import, "run": cmd_run, "cache": cmd_cache, "lsp": cmd_lsp, "graph": cmd_graph, "test": cmd_test, "schedules": cmd_schedules,
+    handler = {"compile": cmd_compile, "lint": cmd_lint, "schema": cmd_schema, "import": cmd_import, "run": cmd_run, "cache": cmd_cache, "lsp": cmd_lsp, "graph": cmd_graph, "test": cmd_test, "schedules": cmd_schedules, "runs": cmd_runs,
                "submit": cmd_submit}[args.command]
     try:
         return handler(args, style)

@@ -140,7 +140,10 @@ def _schedule(args, result, bound: dict, token: str | None) -> int:
         except SubmitError as exc:
             print(f"kfyaml submit: {exc}", file=sys.stderr)
             return 1
-        except Exception as exc:  # kfp's API errors
+        except Exception as exc:  # kfp's API errors, or the connection
+            if isinstance(exc, OSError) or type(exc).__module__.startswith("urllib3"):
+                print(f"kfyaml submit: cannot reach the KFP API at {args.host}: {exc}", file=sys.stderr)
+                return 1
             if type(exc).__module__.startswith("kfp_server_api"):
                 print(f"kfyaml submit: the KFP API at {args.host} answered {getattr(exc, 'status', '')} "
                       f"{getattr(exc, 'reason', exc)}", file=sys.stderr)
@@ -164,6 +167,39 @@ def cmd_schedules(args, style: Style) -> int:
     except SubmitError as exc:
         print(f"kfyaml schedules: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:  # kfp's API errors, or the connection
+        if isinstance(exc, OSError) or type(exc).__module__.startswith(("urllib3", "kfp_server_api")):
+            print(f"kfyaml schedules: the KFP API at {args.host}: {getattr(exc, 'status', '')} "
+                  f"{getattr(exc, 'reason', exc)}", file=sys.stderr)
+            return 1
+        raise
+
+
+def cmd_runs(args, style: Style) -> int:
+    require("kfp", "kfyaml runs")
+    from kfyaml.runner.runs import command
+    from kfyaml.runner.submit import SubmitError
+
+    if args.action != "list" and not args.run_id:
+        raise UsageError(f"runs {args.action} needs the run's id")
+    token = os.environ.get("KFP_TOKEN")
+    if args.token_file:
+        with open(args.token_file, encoding="utf-8") as fh:
+            token = fh.read().strip()
+    try:
+        return command(args.action, args.run_id, args.host, args.experiment, args.state, args.namespace, token, args.json)
+    except SubmitError as exc:
+        print(f"kfyaml runs: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # kfp's API errors, or the connection
+        if isinstance(exc, OSError) or type(exc).__module__.startswith("urllib3"):
+            print(f"kfyaml runs: cannot reach the KFP API at {args.host}: {exc}", file=sys.stderr)
+            return 1
+        if type(exc).__module__.startswith("kfp_server_api"):
+            print(f"kfyaml runs: the KFP API at {args.host} answered {getattr(exc, 'status', '')} "
+                  f"{getattr(exc, 'reason', exc)}", file=sys.stderr)
+            return 1
+        raise
 
 
 def _volumes(given: list[str]) -> dict[str, str]:

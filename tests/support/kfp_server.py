@@ -115,7 +115,18 @@ class FakeKfp:
             run = {**body, "run_id": f"run-{len(self.runs) + 1}", "state": "PENDING"}
             self.runs[run["run_id"]] = run
             return 200, run
+        if path == f"{API}/runs" and method == "GET":
+            found = list(self.runs.values())
+            return 200, {"runs": found, "total_size": len(found)} if found else {}
+        if path.startswith(f"{API}/runs/") and ":" in path and method == "POST":
+            rid, verb = path.rsplit("/", 1)[1].split(":", 1)
+            if rid not in self.runs:
+                return 404, {"error": f"no run {rid}", "code": 5}
+            self.runs[rid]["state"] = {"terminate": "CANCELING", "retry": "RUNNING"}[verb]
+            return 200, {}
         if path.startswith(f"{API}/runs/") and method == "GET":
+            if path.rsplit("/", 1)[1] not in self.runs:
+                return 404, {"error": f"no run {path.rsplit('/', 1)[1]}", "code": 5}
             run = self.runs[path.rsplit("/", 1)[1]]
             if self.run_states:
                 run["state"] = self.run_states.pop(0)
