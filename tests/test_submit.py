@@ -74,7 +74,7 @@ def test_pipeline_upload_then_new_versions(fake):
 @pytest.mark.parametrize("states, code", [
     (["PENDING", "RUNNING", "SUCCEEDED"], 0),
     (["RUNNING", "FAILED"], 1),
-    (["RUNNING", "ERROR"], 1),
+    (["RUNNING", "SKIPPED"], 1),  # (v2beta1 has no ERROR state: the API check refuses it)
     (["SKIPPED"], 1),
     (["RUNNING", "CANCELING", "CANCELED"], 1),   # kfp's own wait would loop here
 ])
@@ -148,3 +148,22 @@ def test_a_token_echoed_by_the_server_is_never_printed(tmp_path):
         assert proc.stderr.startswith("kfyaml submit: warning: --token is visible to other users of this machine (ps)")
     finally:
         fake_ok.close()
+
+
+def test_the_stand_in_server_refuses_what_kfps_api_description_does_not_allow():
+    """The OpenAPI check is live: a run with a field v2beta1 does not have, and an enum value it
+    does not know, are caught (400 for the request; and the test using the server fails on close)."""
+    import json as json_module
+    import urllib.error
+    import urllib.request
+
+    server = FakeKfp()
+    body = json_module.dumps({"display_name": "x", "experiment_id": "e", "pipelinespec": {}}).encode()
+    request = urllib.request.Request(f"{server.url}{API}/runs", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 400
+    assert server.violations == [f"POST {API}/runs.pipelinespec: not a field of V2beta1Run"]
+    with pytest.raises(AssertionError, match="not the KFP v2beta1 API"):
+        server.close()

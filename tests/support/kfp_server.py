@@ -14,6 +14,8 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from support.openapi_check import check, models_for
+
 API = "/apis/v2beta1"
 
 
@@ -22,6 +24,7 @@ class FakeKfp:
         # mode: "api"; "html" (an auth proxy's sign-in page, status 200, for every path);
         # "unauthorized" (401, its body echoing the Authorization header, as careless servers do)
         self.mode = mode
+        self.violations: list[str] = []  # what KFP's API description does not allow, in requests or replies
         self.requests: list[dict] = []
         self.experiments: list[dict] = []
         self.pipelines: list[dict] = []
@@ -38,8 +41,10 @@ class FakeKfp:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def close(self):
+        """Stop; and fail the test if anything it sent or was sent broke KFP's API description."""
         self.server.shutdown()
         self.server.server_close()
+        assert not self.violations, "not the KFP v2beta1 API:\n" + "\n".join(self.violations)
 
     def calls(self) -> list[tuple[str, str]]:
         return [(r["method"], r["path"]) for r in self.requests]
@@ -68,7 +73,16 @@ class FakeKfp:
                     code = 401
                     data = json.dumps({"error": f"invalid credentials: {self.headers.get('Authorization')}"}).encode()
                 else:
-                    code, reply = fake.answer(self.command, parsed.path, urllib.parse.parse_qs(parsed.query), body)
+                    request_model, reply_model = models_for(self.command, parsed.path.removeprefix(API))
+                    problems = check(request_model, body, f"{self.command} {parsed.path}") \
+                        if request_model and isinstance(body, dict) else []
+                    if problems:
+                        fake.violations += problems
+                        code, reply = 400, {"error": "; ".join(problems), "code": 3}
+                    else:
+                        code, reply = fake.answer(self.command, parsed.path, urllib.parse.parse_qs(parsed.query), body)
+                        if code == 200 and reply_model:
+                            fake.violations += check(reply_model, reply, f"reply to {self.command} {parsed.path}")
                     data = json.dumps(reply).encode()
                 self.send_response(code)
                 self.send_header("Content-Type", kind)
