@@ -113,3 +113,17 @@ def test_branch_expectations_and_a_junit_report(tmp_path):
     assert [e.reason for e in schema.iter_errors(str(report))] == []
     broken = report.read_text().replace('classname=', 'class=', 1)
     assert not schema.is_valid(broken)  # the check can fail
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("cases:\n  a: [1, 2]\n", "t.test.yaml:2:6: a case is a mapping with params, mocks and expect"),
+    ("cases:\n  a: {mocks: {train: 1}}\n", "t.test.yaml:2:22: a mock is a mapping of the step's outputs to their values (or files)"),
+    ("cases:\n  a: {expect: {ran: train}}\n", "t.test.yaml:2:21: `ran` is a list of step ids"),
+    ("cases:\n  a: {expect: {inputs: [x]}}\n", "t.test.yaml:2:24: `inputs` is a mapping"),
+])
+def test_a_malformed_test_file_is_reported_not_a_traceback(tmp_path, text, expected):
+    shutil.copy(EXAMPLES / "basic.yaml", tmp_path / "t.yaml")
+    (tmp_path / "t.test.yaml").write_text(text)
+    proc = run_cli("test", "t.test.yaml", cwd=tmp_path)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert f"    {expected}" in proc.stdout.splitlines()

@@ -66,6 +66,8 @@ def run_file(path: str, workdir: str) -> list[Outcome]:
         return f"{path}:{line}:{col}"
 
     pipeline_file = data.get("pipeline") or os.path.basename(path).replace(".test.yaml", ".yaml")
+    if not isinstance(pipeline_file, str):
+        raise UsageError(f"{at('pipeline')}: `pipeline` is the path of the pipeline file, relative to this one")
     pipeline_path = os.path.join(os.path.dirname(os.path.abspath(path)), pipeline_file)
     cases = data.get("cases")
     if not isinstance(cases, dict) or not cases:
@@ -92,6 +94,10 @@ def _case(name, case, where, at, result, labels, ids, pipeline_path, workdir) ->
 
     outcome = Outcome(str(name))
     started = time.time()
+    problem = _form(case)
+    if problem:
+        outcome.failures.append(f"{at(*where, *problem[0])}: {problem[1]}")
+        return outcome
     for key in (case if isinstance(case, dict) else {}):
         if key not in _CASE_KEYS:
             outcome.failures.append(f"{at(*where, key, key=True)}: unknown key `{key}`; a case has {', '.join(sorted(_CASE_KEYS))}")
@@ -131,6 +137,32 @@ def _case(name, case, where, at, result, labels, ids, pipeline_path, workdir) ->
     if ended.internal_error:
         outcome.error = f"internal error in kfyaml run: {ended.internal_error}"
     return outcome
+
+
+_MAPPINGS = ("params", "mocks", "expect")
+
+
+def _form(case) -> tuple[tuple, str] | None:
+    """(where, what is wrong) when the case is not of the form a case has; None when it is."""
+    if not isinstance(case, dict):
+        return (), "a case is a mapping with params, mocks and expect"
+    for key in _MAPPINGS:
+        if key in case and case[key] is not None and not isinstance(case[key], dict):
+            return (key,), f"`{key}` is a mapping"
+    for step, mock in (case.get("mocks") or {}).items():
+        if not isinstance(mock, dict):
+            return ("mocks", step), "a mock is a mapping of the step's outputs to their values (or files)"
+    expect = case.get("expect") or {}
+    for key in ("ran", "skipped", "failed"):
+        if key in expect and not (isinstance(expect[key], list) and all(isinstance(s, str) for s in expect[key])):
+            return ("expect", key), f"`{key}` is a list of step ids"
+    for key in ("branches", "outputs", "inputs"):
+        if key in expect and not isinstance(expect[key], dict):
+            return ("expect", key), f"`{key}` is a mapping"
+    for step, inputs in (expect.get("inputs") or {}).items():
+        if not isinstance(inputs, dict):
+            return ("expect", "inputs", step), "a step's expected inputs are a mapping of input names to values"
+    return None
 
 
 def _expectations(outcome, expect, where, at, states, ids, ended) -> None:
