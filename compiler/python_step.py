@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import re
 import textwrap
 
 from kfyaml.ir.placeholders import EXECUTOR_INPUT
@@ -71,11 +72,15 @@ def analyse(code: str, function: str | None, path: tuple) -> PythonFunction:
     return PythonFunction(node.name, inputs, outputs, source)
 
 
+_SECTIONS = re.compile(r"^\s*(Args|Arguments|Parameters|Returns?|Yields?|Keyword Args)\b|[:@]param\b|[:@]returns?\b",
+                       re.MULTILINE)
+
+
 def _described(node: ast.FunctionDef, inputs: dict[str, Port], outputs: dict[str, Port]) -> tuple[dict, dict]:
     """Descriptions from the docstring, as `@dsl.component` takes them (KFP's own calls of
     docstring_parser): inputs from `Args:`, outputs from `Returns:` read as an `Args:` section."""
     doc = ast.get_docstring(node, clean=True)
-    if not doc:
+    if not doc or not _SECTIONS.search(doc):  # no parameter section in any style: nothing to take (and no import)
         return inputs, outputs
     import docstring_parser
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 
-from .submit import FAILED_STATES, SUCCEEDED, SubmitError, client_for, experiment_id
+from .submit import FAILED_STATES, SUCCEEDED, SubmitError, api_errors, client_for, experiment_id
 
 STILL_GOING = 3
 
@@ -27,37 +27,38 @@ def _row(run) -> dict:
 def command(action: str, run_id: str | None, host: str, experiment: str | None, state: str | None,
             namespace: str | None, token: str | None, as_json: bool, out=sys.stdout) -> int:
     client = client_for(host, namespace, token)
-    if action == "list":
-        exp = experiment_id(client, experiment, namespace, host, token, create=False) if experiment else None
-        runs = client.list_runs(experiment_id=exp, namespace=namespace, page_size=100, sort_by="created_at desc").runs or []
-        rows = [_row(r) for r in runs if state is None or _state(r) == state.upper()]
-        if as_json:
-            json.dump(rows, out, indent=2)
-            out.write("\n")
+    with api_errors(host, token):
+        if action == "list":
+            exp = experiment_id(client, experiment, namespace, host, token, create=False) if experiment else None
+            runs = client.list_runs(experiment_id=exp, namespace=namespace, page_size=100, sort_by="created_at desc").runs or []
+            rows = [_row(r) for r in runs if state is None or _state(r) == state.upper()]
+            if as_json:
+                json.dump(rows, out, indent=2)
+                out.write("\n")
+            else:
+                for row in rows:
+                    print(f"{row['id']}  {row['state']:<10} {row['name']}", file=out)
+            return 0
+        if action == "get":
+            run = client.get_run(run_id)
+            tasks = [{"name": t.display_name, "state": str(t.state or "").upper(), "id": t.task_id}
+                     for t in ((run.run_details.task_details if run.run_details else None) or [])]
+            row = {**_row(run), "tasks": tasks}
+            if as_json:
+                json.dump(row, out, indent=2)
+                out.write("\n")
+            else:
+                print(f"{row['id']}  {row['state']}  {row['name']}", file=out)
+                for task in tasks:
+                    print(f"  {task['state']:<10} {task['name']}", file=out)
+            current = _state(run)
+            return 0 if current == SUCCEEDED else 1 if current in FAILED_STATES else STILL_GOING
+        if action == "cancel":
+            client.terminate_run(run_id)
+        elif action == "retry":
+            client._run_api.run_service_retry_run(run_id=run_id)  # kfp.Client has no wrapper for it
         else:
-            for row in rows:
-                print(f"{row['id']}  {row['state']:<10} {row['name']}", file=out)
+            raise SubmitError(f"unknown action {action}")
+        done = {"cancel": "cancelled", "retry": "retried"}[action]
+        print(json.dumps({"id": run_id, "done": done}) if as_json else f"run {run_id} {done}", file=out)
         return 0
-    if action == "get":
-        run = client.get_run(run_id)
-        tasks = [{"name": t.display_name, "state": str(t.state or "").upper(), "id": t.task_id}
-                 for t in ((run.run_details.task_details if run.run_details else None) or [])]
-        row = {**_row(run), "tasks": tasks}
-        if as_json:
-            json.dump(row, out, indent=2)
-            out.write("\n")
-        else:
-            print(f"{row['id']}  {row['state']}  {row['name']}", file=out)
-            for task in tasks:
-                print(f"  {task['state']:<10} {task['name']}", file=out)
-        current = _state(run)
-        return 0 if current == SUCCEEDED else 1 if current in FAILED_STATES else STILL_GOING
-    if action == "cancel":
-        client.terminate_run(run_id)
-    elif action == "retry":
-        client._run_api.run_service_retry_run(run_id=run_id)  # kfp.Client has no wrapper for it
-    else:
-        raise SubmitError(f"unknown action {action}")
-    done = {"cancel": "cancelled", "retry": "retried"}[action]
-    print(json.dumps({"id": run_id, "done": done}) if as_json else f"run {run_id} {done}", file=out)
-    return 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 
-from .submit import SubmitError, client_for, experiment_id
+from .submit import SubmitError, api_errors, client_for, experiment_id
 
 
 def _by_name(client, experiment: str, name: str) -> list:
@@ -51,52 +51,54 @@ def apply(ir_path: str, spec: dict, plan: dict, host: str, params: dict, experim
           token: str | None, out=sys.stderr) -> int:
     """Create the schedule, or update it in place; 0 when it is as the pipeline says."""
     client = client_for(host, namespace, token)
-    exp = experiment_id(client, experiment, namespace, host, token)
-    wanted = _wanted(plan, params, spec)
-    existing = _by_name(client, exp, plan["name"])
-    if len(existing) == 1 and _existing(existing[0]) == wanted:
-        print(f"schedule {plan['name']} is unchanged ({existing[0].recurring_run_id})", file=out)
+    with api_errors(host, token):
+        exp = experiment_id(client, experiment, namespace, host, token)
+        wanted = _wanted(plan, params, spec)
+        existing = _by_name(client, exp, plan["name"])
+        if len(existing) == 1 and _existing(existing[0]) == wanted:
+            print(f"schedule {plan['name']} is unchanged ({existing[0].recurring_run_id})", file=out)
+            return 0
+        for old in existing:
+            client.delete_recurring_run(old.recurring_run_id)
+        created = client.create_recurring_run(
+            experiment_id=exp, job_name=plan["name"], cron_expression=plan.get("cron"),
+            interval_second=plan.get("interval_s"), max_concurrency=plan.get("max_concurrency", 1),
+            no_catchup=not plan.get("catchup", True), params=params, pipeline_package_path=ir_path,
+            start_time=plan.get("start"), end_time=plan.get("end"))
+        if not getattr(created, "recurring_run_id", None):
+            raise SubmitError(f"the KFP API at {host} did not return the new schedule's id")
+        verb = "updated" if existing else "created"
+        print(f"schedule {plan['name']} {verb} ({created.recurring_run_id}) in experiment {experiment}", file=out)
         return 0
-    for old in existing:
-        client.delete_recurring_run(old.recurring_run_id)
-    created = client.create_recurring_run(
-        experiment_id=exp, job_name=plan["name"], cron_expression=plan.get("cron"),
-        interval_second=plan.get("interval_s"), max_concurrency=plan.get("max_concurrency", 1),
-        no_catchup=not plan.get("catchup", True), params=params, pipeline_package_path=ir_path,
-        start_time=plan.get("start"), end_time=plan.get("end"))
-    if not getattr(created, "recurring_run_id", None):
-        raise SubmitError(f"the KFP API at {host} did not return the new schedule's id")
-    verb = "updated" if existing else "created"
-    print(f"schedule {plan['name']} {verb} ({created.recurring_run_id}) in experiment {experiment}", file=out)
-    return 0
 
 
 def manage(action: str, name: str | None, host: str, experiment: str | None, namespace: str | None,
            token: str | None, as_json: bool, out=sys.stdout) -> int:
     """`schedules list|pause|resume|delete`."""
     client = client_for(host, namespace, token)
-    exp = experiment_id(client, experiment, namespace, host, token, create=False) if experiment else None
-    if action == "list":
-        listed = client.list_recurring_runs(experiment_id=exp, page_size=100).recurring_runs or []
-        rows = [{"id": r.recurring_run_id, "name": r.display_name, "enabled": str(r.mode).upper().endswith("ENABLE"),
-                 "trigger": (r.trigger.cron_schedule.cron if r.trigger and r.trigger.cron_schedule
-                             else f"every {r.trigger.periodic_schedule.interval_second}s" if r.trigger else "")}
-                for r in listed]
-        if as_json:
-            json.dump(rows, out, indent=2)
-            out.write("\n")
-        else:
-            for row in rows:
-                print(f"{row['name']}  {'enabled' if row['enabled'] else 'paused'}  {row['trigger']}  {row['id']}", file=out)
+    with api_errors(host, token):
+        exp = experiment_id(client, experiment, namespace, host, token, create=False) if experiment else None
+        if action == "list":
+            listed = client.list_recurring_runs(experiment_id=exp, page_size=100).recurring_runs or []
+            rows = [{"id": r.recurring_run_id, "name": r.display_name, "enabled": str(r.mode).upper().endswith("ENABLE"),
+                     "trigger": (r.trigger.cron_schedule.cron if r.trigger and r.trigger.cron_schedule
+                                 else f"every {r.trigger.periodic_schedule.interval_second}s" if r.trigger else "")}
+                    for r in listed]
+            if as_json:
+                json.dump(rows, out, indent=2)
+                out.write("\n")
+            else:
+                for row in rows:
+                    print(f"{row['name']}  {'enabled' if row['enabled'] else 'paused'}  {row['trigger']}  {row['id']}", file=out)
+            return 0
+        matches = [r for r in (client.list_recurring_runs(experiment_id=exp, page_size=100).recurring_runs or [])
+                   if r.display_name == name or r.recurring_run_id == name]
+        if not matches:
+            raise SubmitError(f"no schedule named {name!r} at {host}")
+        for run in matches:
+            {"pause": client.disable_recurring_run, "resume": client.enable_recurring_run,
+             "delete": client.delete_recurring_run}[action](run.recurring_run_id)
+            past = {"pause": "paused", "resume": "resumed", "delete": "deleted"}[action]
+            print(json.dumps({"id": run.recurring_run_id, "name": run.display_name, "done": past}) if as_json
+                  else f"schedule {run.display_name} {past} ({run.recurring_run_id})", file=out)
         return 0
-    matches = [r for r in (client.list_recurring_runs(experiment_id=exp, page_size=100).recurring_runs or [])
-               if r.display_name == name or r.recurring_run_id == name]
-    if not matches:
-        raise SubmitError(f"no schedule named {name!r} at {host}")
-    for run in matches:
-        {"pause": client.disable_recurring_run, "resume": client.enable_recurring_run,
-         "delete": client.delete_recurring_run}[action](run.recurring_run_id)
-        past = {"pause": "paused", "resume": "resumed", "delete": "deleted"}[action]
-        print(json.dumps({"id": run.recurring_run_id, "name": run.display_name, "done": past}) if as_json
-              else f"schedule {run.display_name} {past} ({run.recurring_run_id})", file=out)
-    return 0

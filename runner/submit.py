@@ -17,6 +17,7 @@ None" or minutes of the client's retries and tracebacks.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -29,21 +30,37 @@ class SubmitError(Exception):
     pass
 
 
+@contextlib.contextmanager
+def api_errors(host: str, token: str | None):
+    """What kfp.Client raises (the API's answers, replies it cannot read, a refused connection) as one
+    SubmitError line, with the token redacted: every command that talks to KFP reports through here."""
+    import kfp_server_api
+    import urllib3
+
+    token = resolved_token(token)
+    try:
+        yield
+    except kfp_server_api.ApiException as exc:
+        raise SubmitError(_redacted(f"the KFP API at {host} answered {exc.status} {exc.reason}: "
+                                    f"{(exc.body or '').strip()[:300]}", token)) from None
+    except kfp_server_api.exceptions.OpenApiException as exc:  # a reply that is not the API's JSON
+        raise SubmitError(_redacted(f"the KFP API at {host} gave a reply kfp cannot read: {exc}", token)[:400]) from None
+    except (OSError, ValueError, TimeoutError, urllib3.exceptions.HTTPError) as exc:  # refused, bad URL, ...
+        reason = getattr(exc, "reason", None) or exc
+        raise SubmitError(_redacted(f"cannot reach the KFP API at {host}: {reason}", token)) from None
+
+
+def resolved_token(token: str | None) -> str | None:
+    """The token given, or the one in the environment."""
+    return token or os.environ.get("KFP_TOKEN") or os.environ.get("KF_PIPELINES_TOKEN")
+
+
 def submit(ir_path: str, host: str, params: dict, namespace: str | None = None, experiment: str = "Default",
            run_name: str | None = None, pipeline: str | None = None, version: str | None = None,
            wait: bool = False, timeout: float = 3600, token: str | None = None, poll_seconds: float = 5.0,
            out=sys.stderr) -> int:
-    import warnings
-
-    warnings.filterwarnings("ignore", message="This client only works with Kubeflow Pipeline", category=FutureWarning)
-    import kfp
-    import kfp_server_api
-    import urllib3
-
-    token = token or os.environ.get("KFP_TOKEN") or os.environ.get("KF_PIPELINES_TOKEN")
-    _preflight(host, token)
-    try:
-        client = kfp.Client(host=host, namespace=namespace, existing_token=token)
+    client = client_for(host, namespace, token)
+    with api_errors(host, token):
         found = client.create_experiment(name=experiment, namespace=namespace)
         run_name = run_name or f"{os.path.basename(ir_path).split('.')[0]}-{time.strftime('%Y%m%d-%H%M%S')}"
         if pipeline:
@@ -53,21 +70,14 @@ def submit(ir_path: str, host: str, params: dict, namespace: str | None = None, 
         else:
             run = client.run_pipeline(experiment_id=found.experiment_id, job_name=run_name, params=params,
                                       pipeline_package_path=ir_path)
-    except kfp_server_api.ApiException as exc:
-        raise SubmitError(_redacted(f"the KFP API at {host} answered {exc.status} {exc.reason}: "
-                                    f"{(exc.body or '').strip()[:300]}", token)) from None
-    except kfp_server_api.exceptions.OpenApiException as exc:  # a reply that is not the API's JSON
-        raise SubmitError(_redacted(f"the KFP API at {host} gave a reply kfp cannot read: {exc}", token)[:400]) from None
-    except (OSError, ValueError, TimeoutError, urllib3.exceptions.HTTPError) as exc:  # refused, bad URL, ...
-        reason = getattr(exc, "reason", None) or exc
-        raise SubmitError(_redacted(f"cannot reach the KFP API at {host}: {reason}", token)) from None
     if not getattr(run, "run_id", None):
         raise SubmitError(f"the KFP API at {host} accepted the request but returned no run id; nothing is running")
     print(f"submitted run {run.run_id} ({run_name}) in experiment {experiment}: {host.rstrip('/')}/#/runs/details/{run.run_id}",
           file=out)
     if not wait:
         return 0
-    return _follow(client, run.run_id, timeout, poll_seconds, out)
+    with api_errors(host, token):
+        return _follow(client, run.run_id, timeout, poll_seconds, out)
 
 
 def client_for(host: str, namespace: str | None, token: str | None):
@@ -77,9 +87,10 @@ def client_for(host: str, namespace: str | None, token: str | None):
     warnings.filterwarnings("ignore", message="This client only works with Kubeflow Pipeline", category=FutureWarning)
     import kfp
 
-    token = token or os.environ.get("KFP_TOKEN") or os.environ.get("KF_PIPELINES_TOKEN")
+    token = resolved_token(token)
     _preflight(host, token)
-    return kfp.Client(host=host, namespace=namespace, existing_token=token)
+    with api_errors(host, token):
+        return kfp.Client(host=host, namespace=namespace, existing_token=token)
 
 
 def experiment_id(client, name: str, namespace: str | None, host: str, token: str | None, create: bool = True) -> str:

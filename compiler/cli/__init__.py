@@ -239,20 +239,12 @@ def _dispatch(parser: argparse.ArgumentParser, args) -> int:
     style = Style(getattr(args, "color", "auto"), getattr(args, "quiet", False), getattr(args, "verbose", False))
     if style.quiet and style.verbose:
         parser.error("-q and -v go one way each; give one")
-    from .draw import cmd_graph, cmd_lsp
-    from .execute import cmd_run, cmd_runs, cmd_schedules, cmd_submit
-    from .maintain import cmd_cache
-    from .migrate import cmd_import
-    from .testing import cmd_test
-
     if args.command in ("compile", "lint"):  # short-lived: see api.gc_paused
         import gc
 
         gc.disable()
-    handler = {"compile": cmd_compile, "lint": cmd_lint, "schema": cmd_schema, "import": cmd_import, "run": cmd_run, "cache": cmd_cache, "lsp": cmd_lsp, "graph": cmd_graph, "test": cmd_test, "schedules": cmd_schedules, "runs": cmd_runs,
-               "submit": cmd_submit}[args.command]
     try:
-        return handler(args, style)
+        return _handler(args.command)(args, style)
     except UsageError as exc:
         print(f"kfyaml: {exc}", file=sys.stderr)
         return 2
@@ -260,6 +252,22 @@ def _dispatch(parser: argparse.ArgumentParser, args) -> int:
         return 130
     except BrokenPipeError:
         return 0
+
+
+# Each command's module, imported only when that command runs: `lint` must not pay for `test` or `lsp`.
+_HANDLERS = {"import": ("migrate", "cmd_import"), "run": ("execute", "cmd_run"), "submit": ("execute", "cmd_submit"),
+             "runs": ("execute", "cmd_runs"), "schedules": ("execute", "cmd_schedules"),
+             "cache": ("maintain", "cmd_cache"), "lsp": ("draw", "cmd_lsp"), "graph": ("draw", "cmd_graph"),
+             "test": ("testing", "cmd_test")}
+
+
+def _handler(command: str):
+    if command in ("compile", "lint", "schema"):
+        return {"compile": cmd_compile, "lint": cmd_lint, "schema": cmd_schema}[command]
+    import importlib
+
+    module, name = _HANDLERS[command]
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
 
 def entry() -> None:

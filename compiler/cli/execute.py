@@ -122,7 +122,6 @@ def _schedule(args, result, bound: dict, token: str | None) -> int:
     import dataclasses
 
     from kfyaml.runner.schedules import apply
-    from kfyaml.runner.submit import SubmitError
 
     plan = result.pipeline.schedule
     if plan is None:
@@ -135,71 +134,57 @@ def _schedule(args, result, bound: dict, token: str | None) -> int:
         package = os.path.join(tmp, "pipeline.yaml")
         with open(package, "w", encoding="utf-8") as fh:
             fh.write(result.ir_text())
-        try:
-            return apply(package, result.pipeline_spec, plan, args.host, params, args.experiment, args.namespace, token)
-        except SubmitError as exc:
-            print(f"kfyaml submit: {exc}", file=sys.stderr)
-            return 1
-        except Exception as exc:  # kfp's API errors, or the connection
-            if isinstance(exc, OSError) or type(exc).__module__.startswith("urllib3"):
-                print(f"kfyaml submit: cannot reach the KFP API at {args.host}: {exc}", file=sys.stderr)
-                return 1
-            if type(exc).__module__.startswith("kfp_server_api"):
-                print(f"kfyaml submit: the KFP API at {args.host} answered {getattr(exc, 'status', '')} "
-                      f"{getattr(exc, 'reason', exc)}", file=sys.stderr)
-                return 1
-            raise
+        return _reporting("submit", lambda: apply(package, result.pipeline_spec, plan, args.host, params,
+                                                  args.experiment, args.namespace, token))
 
 
 def cmd_schedules(args, style: Style) -> int:
     require("kfp", "kfyaml schedules")
     from kfyaml.runner.schedules import manage
-    from kfyaml.runner.submit import SubmitError
 
     if args.action != "list" and not args.name:
         raise UsageError(f"schedules {args.action} needs the schedule's name (or id)")
-    token = os.environ.get("KFP_TOKEN")
-    if args.token_file:
-        with open(args.token_file, encoding="utf-8") as fh:
-            token = fh.read().strip()
-    try:
-        return manage(args.action, args.name, args.host, args.experiment, args.namespace, token, args.json)
-    except SubmitError as exc:
-        print(f"kfyaml schedules: {exc}", file=sys.stderr)
-        return 1
-    except Exception as exc:  # kfp's API errors, or the connection
-        if isinstance(exc, OSError) or type(exc).__module__.startswith(("urllib3", "kfp_server_api")):
-            print(f"kfyaml schedules: the KFP API at {args.host}: {getattr(exc, 'status', '')} "
-                  f"{getattr(exc, 'reason', exc)}", file=sys.stderr)
-            return 1
-        raise
+    token = _token(args, "schedules")
+    return _reporting("schedules", lambda: manage(args.action, args.name, args.host, args.experiment,
+                                                  args.namespace, token, args.json))
 
 
 def cmd_runs(args, style: Style) -> int:
     require("kfp", "kfyaml runs")
     from kfyaml.runner.runs import command
-    from kfyaml.runner.submit import SubmitError
 
     if args.action != "list" and not args.run_id:
         raise UsageError(f"runs {args.action} needs the run's id")
-    token = os.environ.get("KFP_TOKEN")
+    token = _token(args, "runs")
+    return _reporting("runs", lambda: command(args.action, args.run_id, args.host, args.experiment, args.state,
+                                              args.namespace, token, args.json))
+
+
+def _token(args, command: str) -> str | None:
+    """`--token-file`, else `--token` (with a warning: `ps` shows it), else None (the environment's)."""
+    token = getattr(args, "token", None)
+    if token:
+        print(f"kfyaml {command}: warning: --token is visible to other users of this machine (ps); prefer "
+              "KFP_TOKEN or --token-file", file=sys.stderr)
     if args.token_file:
-        with open(args.token_file, encoding="utf-8") as fh:
-            token = fh.read().strip()
+        try:
+            with open(args.token_file, encoding="utf-8") as fh:
+                token = fh.read().strip()
+        except OSError as exc:
+            raise UsageError(f"cannot read --token-file {args.token_file}: {exc.strerror or exc}") from None
+    return token
+
+
+def _reporting(command: str, call) -> int:
+    """Run a command that talks to KFP; its SubmitError (every API problem, see runner.submit.api_errors)
+    is one line and exit 1."""
+    from kfyaml.runner.submit import SubmitError
+
     try:
-        return command(args.action, args.run_id, args.host, args.experiment, args.state, args.namespace, token, args.json)
+        return call()
     except SubmitError as exc:
-        print(f"kfyaml runs: {exc}", file=sys.stderr)
+        print(f"kfyaml {command}: {exc}", file=sys.stderr)
         return 1
-    except Exception as exc:  # kfp's API errors, or the connection
-        if isinstance(exc, OSError) or type(exc).__module__.startswith("urllib3"):
-            print(f"kfyaml runs: cannot reach the KFP API at {args.host}: {exc}", file=sys.stderr)
-            return 1
-        if type(exc).__module__.startswith("kfp_server_api"):
-            print(f"kfyaml runs: the KFP API at {args.host} answered {getattr(exc, 'status', '')} "
-                  f"{getattr(exc, 'reason', exc)}", file=sys.stderr)
-            return 1
-        raise
 
 
 def _volumes(given: list[str]) -> dict[str, str]:
@@ -275,35 +260,22 @@ def cmd_submit(args, style: Style) -> int:
 
     from kfyaml.runner import params as run_params
     from kfyaml.runner.records import RunError
-    from kfyaml.runner.submit import SubmitError, submit
+    from kfyaml.runner.submit import submit
 
     try:  # only what was given: the server applies the defaults
         bound = run_params.bind(result.pipeline_spec, given, defaults=False)
     except RunError as exc:
         print(f"kfyaml submit: {exc}", file=sys.stderr)
         return 2
-    token = args.token
-    if token:
-        print("kfyaml submit: warning: --token is visible to other users of this machine (ps); prefer KFP_TOKEN "
-              "or --token-file", file=sys.stderr)
-    if args.token_file:
-        try:
-            with open(args.token_file, encoding="utf-8") as fh:
-                token = fh.read().strip()
-        except OSError as exc:
-            raise UsageError(f"cannot read --token-file {args.token_file}: {exc.strerror or exc}") from None
+    token = _token(args, "submit")
     if args.schedule or args.schedule_name:
         return _schedule(args, result, bound, token)
     with tempfile.TemporaryDirectory() as tmp:
         package = os.path.join(tmp, os.path.splitext(os.path.basename(args.file))[0] + ".yaml")
         with open(package, "w", encoding="utf-8") as fh:
             fh.write(result.ir_text())
-        try:
-            return submit(package, args.host, bound, namespace=args.namespace, experiment=args.experiment,
-                          run_name=args.run_name, pipeline=args.pipeline, version=args.version, wait=args.wait,
-                          timeout=args.timeout, token=token,
-                          poll_seconds=float(os.environ.get("KFYAML_POLL_SECONDS", "5")),
-                          out=io.StringIO() if style.quiet else sys.stderr)
-        except SubmitError as exc:
-            print(f"kfyaml submit: {exc}", file=sys.stderr)
-            return 1
+        return _reporting("submit", lambda: submit(
+            package, args.host, bound, namespace=args.namespace, experiment=args.experiment, run_name=args.run_name,
+            pipeline=args.pipeline, version=args.version, wait=args.wait, timeout=args.timeout, token=token,
+            poll_seconds=float(os.environ.get("KFYAML_POLL_SECONDS", "5")),
+            out=io.StringIO() if style.quiet else sys.stderr))

@@ -32,8 +32,6 @@ class Outcome:
 
 
 def cmd_test(args, style) -> int:
-    from kfyaml.runner import display  # noqa: F401  (the runner's extras are checked by run)
-
     outcomes_by_file = []
     for path in args.files:
         outcomes_by_file.append((path, run_file(path, args.workdir)))
@@ -81,7 +79,7 @@ def run_file(path: str, workdir: str) -> list[Outcome]:
         raise UsageError(f"{at('pipeline')}: the pipeline does not compile: {errors}")
     labels = step_labels(result)  # IR task -> step id
     ids = {s.id: s for s in result.pipeline.all_steps()}
-    return [_case(name, case or {}, (("cases", name)), at, result, labels, ids, pipeline_path, workdir)
+    return [_case(name, case or {}, ("cases", name), at, result, labels, ids, pipeline_path, workdir)
             for name, case in cases.items()]
 
 

@@ -21,7 +21,7 @@ from kfyaml.ir.types import ARTIFACT_TYPE, FINAL_STATUS, INTEGER, VALUE_TYPE
 from ..python_step import DEFAULT_IMAGE
 from . import component_files
 from .context import Frame, Importer
-from .sources import Expr, placeholder_source, wrap
+from .sources import Expr, binding_value, placeholder_source, wrap
 
 INLINE_LINES = 20  # Python code longer than this goes to a file beside the pipeline
 _RESOURCES = (("cpu", "resourceCpuLimit", "cpuLimit"), ("cpu_request", "resourceCpuRequest", "cpuRequest"),
@@ -127,8 +127,6 @@ def _importer(ctx: Importer, frame: Frame, task: dict, spec: dict, where: tuple,
         value = uri["constant"]
     else:
         binding = task.get("inputs", {}).get("parameters", {}).get("uri", {})
-        from .sources import binding_value
-
         value = wrap(binding_value(ctx, frame, binding, path + ("inputs", "parameters", "uri")))
     out: dict = {"uri": value, "type": ARTIFACT_TYPE[title]}
     if spec.get("metadata"):
@@ -215,10 +213,6 @@ _OTHER_PLACEHOLDER = re.compile(r"\{\{\$[^}]*\}\}")
 def _command_item(ctx: Importer, item, where: tuple):
     if not isinstance(item, str):
         return item
-    if item.lstrip().startswith("{") and _json_placeholder(item):
-        ctx.problems.add(where, f"the command item {item[:80]} is a KFP placeholder structure (IfPresent, Concat): "
-                         "an inline step has no form for it; write the step as a component file (`uses:`)")
-        return item
     if "${{" in item:
         ctx.problems.add(where, "the command holds `${{`, which kfyaml would read as an expression")
 
@@ -236,14 +230,6 @@ def _command_item(ctx: Importer, item, where: tuple):
     for other in _OTHER_PLACEHOLDER.findall(text):
         ctx.problems.add(where, f"the placeholder {other} has no kfyaml form in a command")
     return text
-
-
-def _json_placeholder(text: str) -> bool:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return False
-    return isinstance(value, dict) and bool({"IfPresent", "Concat"} & set(value))
 
 
 def _resources(ctx: Importer, frame: Frame, task: dict, spec: dict, where: tuple, path: tuple) -> dict:

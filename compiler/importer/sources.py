@@ -20,6 +20,7 @@ from .context import Frame, Importer
 _SELECTOR = re.compile(r'^parseJson\(string_value\)\["([^"\\]*)"\]$')
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _RUNTIME_NAME = {placeholder: name for name, placeholder in ph.RUNTIME.items()}
+_TEMPLATE = re.compile(ph.INPUT_PARAMETER.pattern + "|" + ph.RUNTIME_PATTERN.pattern)  # what a constant may hold
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,8 +119,7 @@ def template(ctx: Importer, frame: Frame, task: dict, text: str, path: tuple) ->
         ctx.problems.add(path, "the text holds `${{`, which kfyaml would read as an expression")
     parts = []
     pos = 0
-    pattern = re.compile(ph.INPUT_PARAMETER.pattern + "|" + ph.RUNTIME_PATTERN.pattern)
-    for match in pattern.finditer(text):
+    for match in _TEMPLATE.finditer(text):
         parts.append(text[pos:match.start()])
         pos = match.end()
         if match.group(1) is not None:
