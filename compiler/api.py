@@ -1,6 +1,6 @@
 """The library API: the passes in order, for the CLI, tests and editors.
 
-load -> schema -> resolve -> references -> types -> graph -> lower, then the
+load -> schema -> resolve -> references -> types -> graph -> lower -> the IR gate, then the
 project's suppressions (comments and configuration). Each pass returns its
 value and its diagnostics; lowering never runs on a pipeline with errors. A
 pass that raises is a bug in kfyaml, and it still ends as a diagnostic
@@ -148,4 +148,9 @@ def _passes(doc, catalog: Catalog, lower: bool, chain: tuple[str, ...] = (), nes
     from .lower import lower as lower_pipeline
 
     spec, platform = lower_pipeline(pipeline, refs, dependency_graph.deps, nested=nested)
+    from . import ir_gate
+
+    leaks = ir_gate.check(doc, spec, platform)
+    if leaks:
+        return Result(doc.file, sort_unique(diags + leaks), doc.lines, pipeline=pipeline)
     return Result(doc.file, diags, doc.lines, spec, platform, pipeline=pipeline)

@@ -44,6 +44,7 @@ PASSES = {
     "graph": "compiler/checks/graph.py",
     "types": "compiler/checks/types.py",
     "api": "compiler/api.py",
+    "gate": "compiler/ir_gate.py",
     "cli": "compiler/cli/",
     "import": "compiler/importer/",
 }
@@ -110,4 +111,4 @@ IMPORT_NOT_IR = _code("KY601", "import-not-ir", "import", "`kfyaml import` was g
 IMPORT_UNSUPPORTED = _code("KY602", "import-unsupported", "import", "Compiled KFP IR uses something kfyaml has no form for yet; `kfyaml import` reports it at its place in the IR instead of guessing, and writes nothing.")
 BAD_SCHEDULE = _code("KY315", "bad-schedule", "resolve", "A `schedule:` that KFP could not run: a cron expression that does not parse, both or neither of `cron` and `interval`, an unknown time zone, a start or end that is not an ISO 8601 time, params the pipeline does not have.")
 SHELL_INJECTION = _code("KY510", "shell-injection", "resolve", "A value input is pasted into a `sh -c` (bash, ...) script, where a value holding `;`, `$(...)` or quotes runs as commands; pass it as an argument after the script (`\"$0\"`).", W)
-INTERNAL_ERROR = _code("KY900", "internal-error", "api cli", "kfyaml itself failed (compiling the file, or running it with `kfyaml run`). Nothing was written; please report the file.")
+INTERNAL_ERROR = _code("KY900", "internal-error", "api gate cli", "kfyaml itself failed (compiling the file, or running it with `kfyaml run`). Nothing was written; please report the file.")

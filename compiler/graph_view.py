@@ -15,7 +15,7 @@ from typing import Any
 
 from .checks.references import refs_in
 from .load import Document
-from .model import Pipeline, Step, Template
+from .model import Pipeline, Step, templates_in
 
 
 @dataclasses.dataclass
@@ -46,10 +46,9 @@ def _reads(step: Step) -> set[str]:
     values = list(step.args.values()) + [step.condition] + ([step.loop.items] if step.loop else [])
     values += step.resources.templates() + step.kubernetes.names() + step.kubernetes.json_values()
     out = set()
-    for value in values:
-        if isinstance(value, Template):
-            for expr in value.exprs:
-                out |= {r.parts[0] for r in refs_in(expr) if r.root == "steps" and r.parts}
+    for template in (t for value in values for t in templates_in(value)):
+        for expr in template.exprs:
+            out |= {r.parts[0] for r in refs_in(expr) if r.root == "steps" and r.parts}
     return out
 
 

@@ -111,7 +111,60 @@ class Literal:
     path: Path
 
 
-Value = Literal | Template
+@dataclasses.dataclass(frozen=True)
+class Gathered:
+    """A list or mapping written in YAML with `${{ }}` among its values, at any depth.
+
+    KFP builds such a value when the task starts: the constant holds an input
+    placeholder where each expression stands, and each value it names becomes
+    an input of the task (so the task waits for every producer). `value` is
+    the YAML list or dict with every string that held `${{ }}` replaced by its
+    Template; nothing in it is text waiting to be read again.
+    """
+
+    value: Any
+    path: Path
+
+    def templates(self) -> list[Template]:
+        found: list[Template] = []
+
+        def walk(node: Any) -> None:
+            if isinstance(node, Template):
+                found.append(node)
+            elif isinstance(node, dict):
+                for item in node.values():
+                    walk(item)
+            elif isinstance(node, list):
+                for item in node:
+                    walk(item)
+
+        walk(self.value)
+        return found
+
+
+Value = Literal | Template | Gathered
+
+
+def gathers(value: Any) -> bool:
+    """A Template that is one list expression naming a value (`${{ [params.a, steps.b.outputs.c] }}`):
+    built when the task starts, as a list written in YAML is (see Gathered)."""
+    whole = value.whole if isinstance(value, Template) else None
+    return isinstance(whole, ListLit) and _names_a_value(whole)
+
+
+def _names_a_value(expr: Expr) -> bool:
+    if isinstance(expr, ListLit):
+        return any(_names_a_value(item) for item in expr.items)
+    return not isinstance(expr, Const)
+
+
+def templates_in(value: Any) -> list[Template]:
+    """The expressions a value holds: itself when a Template, those inside a Gathered list or mapping."""
+    if isinstance(value, Template):
+        return [value]
+    if isinstance(value, Gathered):
+        return value.templates()
+    return []
 
 
 # ---- components and steps --------------------------------------------------

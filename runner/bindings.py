@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from typing import Any
 
 from kfyaml.ir.placeholders import INPUT_PARAMETER, RUNTIME_PATTERN
@@ -36,11 +37,42 @@ def task_inputs(task: dict, inputs: dict, results: dict[str, Result], run_name: 
             continue  # an optional artifact the run (or the outer pipeline) left unset: the input is absent
         artifacts[name] = _artifacts(binding, inputs, results)
     for name, item in params.items():
-        if runtime and isinstance(item, str) and RUNTIME_PATTERN.search(item):
-            params[name] = item = RUNTIME_PATTERN.sub(lambda m: runtime[m.group(0)], item)
-        if isinstance(item, str) and INPUT_PARAMETER.search(item):
-            params[name] = INPUT_PARAMETER.sub(lambda m: text(params[m.group(1)]), item)
+        params[name] = _filled(item, params, runtime or {}, name, nested=False)
     return {"parameters": params, "artifacts": artifacts}
+
+
+def _filled(item: Any, params: dict, runtime: dict[str, str], name: str, nested: bool) -> Any:
+    """A constant with its placeholders filled in, at any depth of a list or mapping (KFP's form
+    for a list or dict holding values: `["{{$.inputs.parameters['pipelinechannel--a--acc']}}", 0.5]`).
+
+    As on KFP, each value is written in as its text: inside a list or mapping, a float output
+    arrives as the string "0.91". KFP's launcher writes that text into the JSON of the list as it
+    is, so a value holding a quote, a backslash or a line break breaks the list on a cluster; here
+    it is an error that says so, rather than a run that passes locally and fails there.
+    """
+    if isinstance(item, dict):
+        return {key: _filled(value, params, runtime, name, True) for key, value in item.items()}
+    if isinstance(item, list):
+        return [_filled(value, params, runtime, name, True) for value in item]
+    if not isinstance(item, str):
+        return item
+    if runtime and RUNTIME_PATTERN.search(item):
+        item = RUNTIME_PATTERN.sub(lambda m: runtime[m.group(0)], item)
+    if not INPUT_PARAMETER.search(item):
+        return item
+
+    def value(match) -> str:
+        shown = text(params[match.group(1)])
+        if nested and _BREAKS_JSON.search(shown):
+            raise RunError(f"input {name!r}: the value {shown[:60]!r} holds a quote, a backslash or a line break; "
+                           "KFP writes each value inside a list or mapping into its JSON as it is, so on a cluster "
+                           "this list would not parse. Pass the value as an input of its own")
+        return shown
+
+    return INPUT_PARAMETER.sub(value, item)
+
+
+_BREAKS_JSON = re.compile(r'["\\\x00-\x1f]')
 
 
 def value(binding: dict, inputs: dict, results: dict[str, Result], run_name: str) -> Any:

@@ -23,6 +23,7 @@ PASS_OF = {
     "compiler/checks/graph.py": "graph",
     "compiler/checks/types.py": "types",
     "compiler/api.py": "api",
+    "compiler/ir_gate.py": "gate",
 }
 CONSTANTS = {name for name, value in vars(codes).items() if isinstance(value, codes.Code)}
 

@@ -52,6 +52,7 @@ from ..model import (
     Step,
     Template,
     Type,
+    templates_in,
 )
 from ..values import element_type, literal_type
 
@@ -141,8 +142,8 @@ def uses_of(pipeline: Pipeline) -> Iterator[Use]:
         image = [step.component.image] if step.component is not None else []
         settings = step.kubernetes.names() + step.kubernetes.json_values() + step.resources.templates()
         for value in list(step.args.values()) + settings + image:
-            if isinstance(value, Template):
-                yield from _uses(value, step, inside=True)
+            for template in templates_in(value):
+                yield from _uses(template, step, inside=True)
     for template in pipeline.outputs.values():
         yield from _uses(template, None, inside=False)
 

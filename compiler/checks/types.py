@@ -13,7 +13,23 @@ from ..codes import ARTIFACT_IN_TEXT, MISSING_INPUT, TYPE_MISMATCH, UNKNOWN_INPU
 from ..diagnostics import Diagnostic, make, suggest
 from ..expressions import ExprError, template_diagnostic
 from ..load import Document
-from ..model import BOOL, BoolOp, Compare, Const, Expr, ListLit, Literal, Not, Pipeline, Ref, Step, Template, Type
+from ..model import (
+    BOOL,
+    BoolOp,
+    Compare,
+    Const,
+    Expr,
+    Gathered,
+    ListLit,
+    Literal,
+    Not,
+    Pipeline,
+    Ref,
+    Step,
+    Template,
+    Type,
+    gathers,
+)
 from ..values import a as _a
 from ..values import literal_type, show, value_ok
 from .references import References
@@ -192,11 +208,68 @@ class _Checker:
             self.error(ctx, TYPE_MISMATCH, f"{what} takes a literal or a {wanted} {sources}, not {_a(info.type)} "
                                            f"{kind} (`{value.whole.text}`)")
 
+    # ---- lists and mappings built when the task starts ---------------------
+
+    def gathered(self, name: str, target: Type, value: Gathered | Template):
+        """A list or mapping holding values (KFP fills each in as text when the task starts)."""
+        shape = "dict" if isinstance(value, Gathered) and isinstance(value.value, dict) else "list"
+        path = value.path
+        if target.is_artifact:
+            self.at(path, TYPE_MISMATCH, f'input "{name}" is {_a(target)} artifact, but this is {_a(shape)} of values; '
+                                         "a list of artifacts comes from a loop: read the output after the loop (fan-in)")
+            return
+        if target.name not in (shape, "any"):
+            self.at(path, TYPE_MISMATCH, f'input "{name}" is {_a(target)}, but this is {_a(shape)}')
+            return
+        item = target.item if shape == "list" and target.item is not None and target.item.name not in ("string", "any") \
+            else None
+        templates = value.templates() if isinstance(value, Gathered) else [value]
+        for template in templates:
+            if template.whole is not None:
+                self.spliced(template.whole, _Ctx(template, template.offsets[0]), name, item)
+                continue
+            for offset, expr in zip(template.offsets, template.exprs, strict=False):
+                self.spliced(expr, _Ctx(template, offset), name, None)
+
+    def spliced(self, expr: Expr, ctx: _Ctx, name: str, item: Type | None):
+        """One value placed inside a list or mapping: KFP writes its text into the constant's JSON."""
+        if isinstance(expr, Const):
+            return
+        if isinstance(expr, ListLit):
+            for sub in expr.items:
+                self.spliced(sub, ctx, name, None)
+            return
+        if not isinstance(expr, Ref):
+            self.error(ctx, UNSUPPORTED_EXPRESSION, f"`{_text(expr)}` is a condition; a list or mapping holds values "
+                                                    "(names and literals), and KFP cannot evaluate a condition there")
+            return
+        t = self.type_of(expr, ctx)
+        if t is None:
+            return
+        if t.is_artifact or t.name == "status":
+            self.error(ctx, ARTIFACT_IN_TEXT, f"`{expr.text}` is {_a(t)}{' artifact' if t.is_artifact else ''}; a list "
+                                              "or mapping holds values only (a list of artifacts comes from a loop: "
+                                              "read the output after the loop)")
+        elif t.name in ("list", "dict"):
+            self.error(ctx, TYPE_MISMATCH, f"`{expr.text}` is {_a(t)}: KFP places each value inside a list or mapping "
+                                           "as its text, and the text of a list or mapping would break it; pass it as "
+                                           "an input of its own")
+        elif item is not None:
+            self.error(ctx, TYPE_MISMATCH, f'input "{name}" is {_a(Type("list", item))}, but KFP places each value '
+                                           f"inside a list as its text: `{expr.text}` ({_a(t)}) reaches the step as a "
+                                           "string; declare the input a plain `list` and convert its items in the step")
+
     def loop(self, step: Step):
         items = step.loop.items
         if isinstance(items, Literal):
             return
         ctx = _Ctx(items, items.offsets[0])
+        if gathers(items):
+            self.error(ctx, UNSUPPORTED_EXPRESSION, "`for_each:` loops over a literal list or one value that holds a "
+                                                    "list; KFP cannot loop over a list built from several values. "
+                                                    "Give a step a list input with these values and loop over its "
+                                                    "output, or loop over a param")
+            return
         t = self.type_of(items.whole, ctx)
         if t is None:
             return
@@ -220,6 +293,9 @@ class _Checker:
                                                  f"(${{{{ steps.<id>.outputs.<name> }}}}), not a literal")
                 elif not value_ok(value.value, port.type):
                     self.at(value.path, TYPE_MISMATCH, f'input "{name}" is {_a(port.type)}, but {show(value.value)} is {_a(literal_type(value.value))}')
+                continue
+            if isinstance(value, Gathered) or gathers(value):
+                self.gathered(name, port.type, value)
                 continue
             whole = value.whole
             if whole is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from kfyaml.ir import values as ir_values
 from kfyaml.ir.placeholders import input_parameter
 
-from ..model import Literal, Ref, Step, Template
+from ..model import Const, Gathered, ListLit, Literal, Ref, Step, Template, gathers
 from . import components, conditions, loops
 from .channels import add_input, channel, connect, source_of, wait
 from .constants import const_expr, constant
@@ -66,6 +66,10 @@ def exit_handler(lw: Lowering, step: Step) -> Scope:
 def _bind_input(lw: Lowering, scope: Scope, task: dict, step: Step, input_name: str, value) -> bool:
     """Set one `with:` input on the task; True when it is the pipeline's final status."""
     port = step.component.inputs[input_name]
+    if isinstance(value, Gathered) or gathers(value):
+        built = _gathered(lw, scope, task, value.value if isinstance(value, Gathered) else value.whole)
+        add_input(task, input_name, {"runtimeValue": {"constant": built}}, False)
+        return False
     if isinstance(value, Literal):
         add_input(task, input_name, {"runtimeValue": {"constant": constant(value.value, port.type)}}, False)
         return False
@@ -85,6 +89,27 @@ def _bind_input(lw: Lowering, scope: Scope, task: dict, step: Step, input_name: 
         return False
     add_input(task, input_name, {"runtimeValue": {"constant": _text(lw, scope, task, value)}}, False)
     return False
+
+
+def _gathered(lw: Lowering, scope: Scope, task: dict, node):
+    """A list or mapping built when the task starts, as KFP builds one holding task outputs: each
+    value a task input of its own (so the task waits for its producer), the constant holding its
+    placeholder where the value stands."""
+    if isinstance(node, dict):
+        return {key: _gathered(lw, scope, task, item) for key, item in node.items()}
+    if isinstance(node, (list, ListLit)):
+        return [_gathered(lw, scope, task, item) for item in (node.items if isinstance(node, ListLit) else node)]
+    if isinstance(node, Template):
+        return _gathered(lw, scope, task, node.whole) if node.whole is not None else _text(lw, scope, task, node)
+    if isinstance(node, Ref):
+        info = lw.refs.info(node)
+        if info.kind == "runtime":
+            return info.placeholder
+        src = source_of(lw, node)
+        return input_parameter(connect(lw, scope, task, src, channel(lw, src), False))
+    if isinstance(node, Const):
+        return node.value
+    return node  # a literal written in YAML
 
 
 def _text(lw: Lowering, scope: Scope, task: dict, value: Template) -> str:

@@ -14,11 +14,23 @@ from collections.abc import Callable
 from typing import Any
 
 from ..catalog import Catalog
-from ..codes import EXPRESSION_SYNTAX, Code
+from ..codes import EXPRESSION_NOT_ALLOWED, EXPRESSION_SYNTAX, Code
 from ..diagnostics import Diagnostic, make
 from ..expressions import ExprError, has_expression, parse_template, template_diagnostic
 from ..load import Document, Path
-from ..model import Component, Literal, Template
+from ..model import Component, Gathered, Literal, Template
+
+_FAILED = object()  # a part of a gathered value that did not parse (already reported)
+
+
+def _holds_expression(raw: Any) -> bool:
+    if isinstance(raw, str):
+        return has_expression(raw)
+    if isinstance(raw, list):
+        return any(_holds_expression(item) for item in raw)
+    if isinstance(raw, dict):
+        return any(_holds_expression(key) or _holds_expression(item) for key, item in raw.items())
+    return False
 
 
 @dataclasses.dataclass
@@ -52,11 +64,40 @@ class Context:
             return None
         return template
 
-    def value(self, raw: Any, path: Path) -> Literal | Template | None:
-        """A YAML value: a Template when it holds `${{ }}`, else a Literal."""
+    def value(self, raw: Any, path: Path) -> Literal | Template | Gathered | None:
+        """A YAML value: a Template when it holds `${{ }}`; a Gathered list or mapping when
+        `${{ }}` stands anywhere inside it; else a Literal. None when an expression did not parse."""
         if isinstance(raw, str) and has_expression(raw):
             return self.template(raw, path, whole=False)
+        if isinstance(raw, (list, dict)) and _holds_expression(raw):
+            built = self._gathered(raw, path)
+            return None if built is _FAILED else Gathered(built, path)
         return Literal(raw, path)
+
+    def _gathered(self, raw: Any, path: Path) -> Any:
+        """`raw` with each string holding `${{ }}` parsed; _FAILED when one did not parse."""
+        if isinstance(raw, str):
+            if not has_expression(raw):
+                return raw
+            template = self.template(raw, path, whole=False)
+            return _FAILED if template is None else template
+        if isinstance(raw, list):
+            items = [self._gathered(item, path + (i,)) for i, item in enumerate(raw)]
+            return _FAILED if any(item is _FAILED for item in items) else items
+        if isinstance(raw, dict):
+            out, failed = {}, False
+            for key, item in raw.items():
+                if isinstance(key, str) and has_expression(key):
+                    self.unparsed += 1  # its names are not read: no "unused param" warning for them
+                    self.error(path + (key,), EXPRESSION_NOT_ALLOWED,
+                               "a key is literal text: KFP fills in values, never keys. Write the key itself, or "
+                               "pass the key as a value and build the mapping in the step", key=True)
+                    failed = True
+                    continue
+                out[key] = self._gathered(item, path + (key,))
+                failed = failed or out[key] is _FAILED
+            return _FAILED if failed else out
+        return raw
 
     def relative(self, name: str) -> str:
         """A path written in this pipeline file, from the file's own folder."""

@@ -45,6 +45,11 @@ def _step(ctx: Context, spec: Any, path: Path) -> None:
         return _literal(ctx, spec, path)
     for key, value in spec.items():
         where = path + (key,)
+        if key == "for_each" and isinstance(value, list):
+            _literal(ctx, value, where, "a `for_each:` list is looped over as written: KFP cannot loop over a list "
+                                        "built from values. Loop over one expression that holds a list "
+                                        "(`${{ params.sizes }}`, `${{ steps.split.outputs.parts }}`) instead")
+            continue
         if key in _EVALUATED or key in _OWN_CHECKS:
             continue
         if key in ("steps", "finally"):
@@ -96,20 +101,24 @@ def _kubernetes(ctx: Context, spec: Any, path: Path) -> None:
             _literal(ctx, value, path + (key,))
 
 
-def _literal(ctx: Context, value: Any, path: Path) -> None:
-    """Report every `${{ }}` in a value that must be literal."""
+def _literal(ctx: Context, value: Any, path: Path, message: str | None = None) -> None:
+    """Report every `${{ }}` in a value that must be literal, at any depth, keys included."""
     if isinstance(value, str):
         if has_expression(value):
             ctx.unparsed += 1  # the names in it are not read: no "unused param" warning for them
             names = [p for p in path if isinstance(p, str)]
             field = ".".join(names[-2:]) if len(names) > 1 and names[-2] in _FREE_NAMES else names[-1]
-            ctx.error(path, EXPRESSION_NOT_ALLOWED,
+            ctx.error(path, EXPRESSION_NOT_ALLOWED, message or (
                       f"`${{{{ }}}}` is not evaluated in `{field}`: write the value itself. Expressions work in "
                       "with:, if:, for_each:, image:, command:, args:, resources, and the names of Kubernetes "
-                      "secrets, config maps and volume claims")
+                      "secrets, config maps and volume claims"))
     elif isinstance(value, dict):
         for key, item in value.items():
-            _literal(ctx, item, path + (key,))
+            if isinstance(key, str) and has_expression(key):
+                ctx.unparsed += 1
+                ctx.error(path + (key,), EXPRESSION_NOT_ALLOWED, "`${{ }}` is not evaluated in a key: write the key "
+                                                                 "itself", key=True)
+            _literal(ctx, item, path + (key,), message)
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            _literal(ctx, item, path + (i,))
+            _literal(ctx, item, path + (i,), message)
