@@ -131,8 +131,30 @@ def template(ctx: Importer, frame: Frame, task: dict, text: str, path: tuple) ->
     return "".join(parts)
 
 
-def has_placeholder(text) -> bool:
-    return isinstance(text, str) and bool(ph.INPUT_PARAMETER.search(text) or ph.RUNTIME_PATTERN.search(text))
+def has_placeholder(value) -> bool:
+    """Whether a constant holds KFP placeholders: in its text, or anywhere in a list or dict (KFP's form
+    for a list or dict argument holding task outputs or params)."""
+    if isinstance(value, list):
+        return any(has_placeholder(item) for item in value)
+    if isinstance(value, dict):
+        return any(has_placeholder(item) for item in value.values())
+    return isinstance(value, str) and bool(ph.INPUT_PARAMETER.search(value) or ph.RUNTIME_PATTERN.search(value))
+
+
+def constant(ctx: Importer, frame: Frame, task: dict, value, path: tuple) -> object:
+    """A constant as kfyaml writes it: each string holding placeholders, at any depth, as text with `${{ }}`."""
+    if isinstance(value, list):
+        return [constant(ctx, frame, task, item, path + (i,)) for i, item in enumerate(value)]
+    if isinstance(value, dict):
+        for key in value:
+            if has_placeholder(key):
+                ctx.problems.add(path + (key,), "a key holds a placeholder; kfyaml fills in values, never keys")
+        return {key: constant(ctx, frame, task, item, path + (key,)) for key, item in value.items()}
+    if isinstance(value, str) and has_placeholder(value):
+        return template(ctx, frame, task, value, path)
+    if isinstance(value, str) and "${{" in value:
+        ctx.problems.add(path, "the text holds `${{`, which kfyaml would read as an expression")
+    return value
 
 
 def placeholder_source(ctx: Importer, frame: Frame, task: dict, text: str, path: tuple):

@@ -13,7 +13,7 @@ from kfyaml.ir.types import INTEGER
 from . import containers, platform
 from .conditions import branch_conditions, condition
 from .context import Importer
-from .sources import Expr, Lit, binding_value, has_placeholder, output, template, wrap
+from .sources import Expr, Lit, binding_value, constant, has_placeholder, output, wrap
 from .structure import Node
 
 _RUNTIME_INPUTS = {"cpu_limit", "memory_limit", "cpu_request", "memory_request", "accelerator_count",
@@ -134,7 +134,7 @@ def _with(ctx: Importer, node: Node, skip: set[str]) -> dict:
             continue
         value = binding_value(ctx, frame, binding, path)
         if isinstance(value, Lit) and has_placeholder(value.value):
-            out[name] = template(ctx, frame, task, value.value, path)
+            out[name] = constant(ctx, frame, task, value.value, path + ("runtimeValue", "constant"))
         elif isinstance(value, Lit) and types.get(name) == INTEGER and isinstance(value.value, float) and value.value.is_integer():
             out[name] = int(value.value)
         elif isinstance(value, Lit) and isinstance(value.value, str) and "${{" in value.value:

@@ -140,9 +140,8 @@ class Normalizer:
                 if input_name.startswith("pipelinechannel--"):
                     continue  # only feeds the placeholders of a constant, resolved below
                 source = self._binding(binding, frame)
-                if source[0] == "const" and isinstance(source[1], str):
-                    source = ("const", _PLACEHOLDER.sub(
-                        lambda m: repr(self._source(task, m.group(1), frame, in_task=True)), source[1]))
+                if source[0] == "const":  # placeholders in its text, or anywhere in a list or dict
+                    source = ("const", self._filled(source[1], task, frame))
                 inputs[input_name] = source
         self.leaves[task["taskInfo"]["name"]] = {
             "path": path,
@@ -155,6 +154,16 @@ class Normalizer:
             "trigger": task.get("triggerPolicy", {}).get("strategy"),
             "kubernetes": self._platform(self.platform.get(comp["executorLabel"], {}), frame),
         }
+
+    def _filled(self, value, task, frame):
+        """A constant with each placeholder replaced by its traced source, at any depth."""
+        if isinstance(value, str):
+            return _PLACEHOLDER.sub(lambda m: repr(self._source(task, m.group(1), frame, in_task=True)), value)
+        if isinstance(value, list):
+            return [self._filled(v, task, frame) for v in value]
+        if isinstance(value, dict):
+            return {k: self._filled(v, task, frame) for k, v in value.items()}
+        return value
 
     def _traced(self, node, task, frame):
         """The executor with each `{{$.inputs.parameters['pipelinechannel--...']}}` replaced by its source:
