@@ -248,14 +248,14 @@ class Kubernetes:
     node_affinity: tuple[dict, ...] | Template = ()             # terms, or one expression naming a dict
     secrets: tuple[Source, ...] = ()
     config_maps: tuple[Source, ...] = ()
-    volumes: tuple[tuple[Value, str], ...] = ()  # (claim, mount path)
+    volumes: tuple[tuple[Value, str, str | None], ...] = ()  # (claim, mount path, sub path in the volume)
     shm_size: str | None = None
     image_pull_policy: str | None = None
     image_pull_secrets: tuple[str, ...] = ()
 
     def names(self) -> list[Value]:
         """Every value here that may be an expression."""
-        return [s.name for s in self.secrets + self.config_maps] + [claim for claim, _ in self.volumes]
+        return [s.name for s in self.secrets + self.config_maps] + [claim for claim, _, _ in self.volumes]
 
     def json_values(self) -> list[Template]:
         """Settings given whole as one expression (a dict): KFP's `*_json` forms."""

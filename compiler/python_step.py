@@ -101,9 +101,19 @@ def _described(node: ast.FunctionDef, inputs: dict[str, Port], outputs: dict[str
 
 
 def _function_source(code: str, node: ast.FunctionDef) -> str:
-    """The `def` through its last line, decorators dropped, as KFP takes it."""
-    lines = code.split("\n")[node.lineno - 1: node.end_lineno]
-    return textwrap.dedent("\n".join(lines))
+    """The `def` through its last line, decorators dropped, as KFP takes it: KFP reads the function with
+    `inspect.getsource`, whose block ends where `inspect.getblock` says (comment lines after the last
+    statement included), so the same function here is read the same way."""
+    import inspect
+
+    lines = code.splitlines(keepends=True)[node.lineno - 1:]
+    try:
+        block = inspect.getblock(lines)
+    except Exception:  # noqa: BLE001 - tokenizing a fragment can fail; the syntax tree's end is then the end
+        block = lines[: node.end_lineno - node.lineno + 1]
+    if len(block) < node.end_lineno - node.lineno + 1:
+        block = lines[: node.end_lineno - node.lineno + 1]
+    return textwrap.dedent("".join(block)).rstrip("\n")
 
 
 def _signature(node: ast.FunctionDef, path: tuple) -> tuple[dict[str, Port], dict[str, Port]]:
@@ -150,6 +160,8 @@ def _path_type(node) -> Type | None:
     """The type in `InputPath(...)`/`OutputPath(...)`: a value type (`str`) or an artifact ("Dataset")."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return Type(_ARTIFACTS.get(node.value, "artifact"))
+    if isinstance(node, ast.Subscript) and _name(node.value) in ("List", "list", "Dict", "dict"):
+        return Type(_VALUES[_name(node.value)])  # `OutputPath(Dict[str, int])`: KFP keeps the outer type only
     name = _name(node)
     if name in _VALUES:
         return Type(_VALUES[name])
@@ -164,8 +176,9 @@ def _annotation(node, param: str) -> tuple[str, Type]:
         node = ast.parse(node.value, mode="eval").body  # a string annotation
     if isinstance(node, ast.Subscript) and _name(node.value) == "Optional":  # the value may be None
         node = node.slice
-    if isinstance(node, ast.Call) and _name(node.func) in ("InputPath", "OutputPath") and len(node.args) == 1:
-        t = _path_type(node.args[0])
+    if isinstance(node, ast.Call) and _name(node.func) in ("InputPath", "OutputPath") and len(node.args) <= 1:
+        # `InputPath()` with no type is an untyped artifact (system.Artifact), as KFP reads it
+        t = _path_type(node.args[0]) if node.args else Type("artifact")
         if t is not None:
             return ("in" if _name(node.func) == "InputPath" else "out"), t
     name = _name(node)

@@ -19,7 +19,7 @@ def valid(data) -> bool:
 
 from decimal import Decimal
 import re
-REGEX_PATTERNS = {'^[A-Za-z_][A-Za-z0-9_]*$': re.compile('^[A-Za-z_][A-Za-z0-9_]*\\Z'), '^[a-z][a-z0-9_]*$': re.compile('^[a-z][a-z0-9_]*\\Z'), '^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*$': re.compile('^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*\\Z'), '^[0-9]+(\\.[0-9]+)?(s|m|h|d)?$': re.compile('^[0-9]+(\\.[0-9]+)?(s|m|h|d)?\\Z'), '^x-': re.compile('^x-'), '^[a-z_][a-z0-9_]*$': re.compile('^[a-z_][a-z0-9_]*\\Z'), '^/': re.compile('^/')}
+REGEX_PATTERNS = {'^[A-Za-z_][A-Za-z0-9_]*$': re.compile('^[A-Za-z_][A-Za-z0-9_]*\\Z'), '^[a-z][a-z0-9_]*$': re.compile('^[a-z][a-z0-9_]*\\Z'), '^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*$': re.compile('^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*\\Z'), '^[0-9]+(\\.[0-9]+)?(s|m|h|d)?$': re.compile('^[0-9]+(\\.[0-9]+)?(s|m|h|d)?\\Z'), '^x-': re.compile('^x-'), '^[a-z_][a-z0-9_]*$': re.compile('^[a-z_][a-z0-9_]*\\Z'), '^[-._a-zA-Z][-._a-zA-Z0-9]*$': re.compile('^[-._a-zA-Z][-._a-zA-Z0-9]*\\Z'), '^/': re.compile('^/'), '^(?!/)(?!(.*/)?\\.\\.(/|$)).+$': re.compile('^(?!/)(?!(.*/)?\\.\\.(/|\\Z)).+\\Z')}
 NoneType = type(None)
 
 def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json(data, custom_formats={}, name_prefix=None):
@@ -1343,7 +1343,7 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                                     for data__secrets_item__env_key in data__secrets_item__env:
                                         try:
                                             if isinstance(data__secrets_item__env_key, str):
-                                                if not REGEX_PATTERNS['^[A-Za-z_][A-Za-z0-9_]*$'].search(data__secrets_item__env_key):
+                                                if not REGEX_PATTERNS['^[-._a-zA-Z][-._a-zA-Z0-9]*$'].search(data__secrets_item__env_key):
                                                     raise Invalid
                                         except Invalid:
                                             data__secrets_item__env_property_names = False
@@ -1413,7 +1413,7 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                                     for data__configmaps_item__env_key in data__configmaps_item__env:
                                         try:
                                             if isinstance(data__configmaps_item__env_key, str):
-                                                if not REGEX_PATTERNS['^[A-Za-z_][A-Za-z0-9_]*$'].search(data__configmaps_item__env_key):
+                                                if not REGEX_PATTERNS['^[-._a-zA-Z][-._a-zA-Z0-9]*$'].search(data__configmaps_item__env_key):
                                                     raise Invalid
                                         except Invalid:
                                             data__configmaps_item__env_property_names = False
@@ -1467,6 +1467,17 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                                 raise Invalid
                             if isinstance(data__volumes_item__mount, str):
                                 if not REGEX_PATTERNS['^/'].search(data__volumes_item__mount):
+                                    raise Invalid
+                        if 'sub_path' in data__volumes_item_keys:
+                            data__volumes_item_keys.remove('sub_path')
+                            data__volumes_item__subpath = data__volumes_item['sub_path']
+                            if not isinstance(data__volumes_item__subpath, str):
+                                raise Invalid
+                            if isinstance(data__volumes_item__subpath, str):
+                                data__volumes_item__subpath_len = len(data__volumes_item__subpath)
+                                if data__volumes_item__subpath_len < 1:
+                                    raise Invalid
+                                if not REGEX_PATTERNS['^(?!/)(?!(.*/)?\\.\\.(/|$)).+$'].search(data__volumes_item__subpath):
                                     raise Invalid
                         if data__volumes_item_keys:
                             raise Invalid
@@ -1542,7 +1553,7 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
             for data_key in data:
                 try:
                     if isinstance(data_key, str):
-                        if not REGEX_PATTERNS['^[A-Za-z_][A-Za-z0-9_]*$'].search(data_key):
+                        if not REGEX_PATTERNS['^[-._a-zA-Z][-._a-zA-Z0-9]*$'].search(data_key):
                             raise Invalid
                 except Invalid:
                     data_property_names = False

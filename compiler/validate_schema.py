@@ -144,6 +144,9 @@ def _to_diagnostics(doc: Document, error: ValidationError) -> list[Diagnostic]:
     if kind == "pattern" and error.validator_value == "^/":
         return [make(doc.file, line, col, SCHEMA, f"{_where(path)} must be an absolute path in the container, "
                                                    f'starting with "/" (not "{error.instance}")')]
+    if kind == "pattern" and path and path[-1] == "sub_path":
+        return [make(doc.file, line, col, SCHEMA, f'{_where(path)} is a relative path inside the volume, without ".." '
+                                                   f'(not "{error.instance}"), as Kubernetes requires')]
     if kind == "pattern":
         return [make(doc.file, line, col, SCHEMA, f"{_describe(error.instance)} is not a valid value for {_where(path)}; "
                                                    f"it must match {error.validator_value}")]
@@ -242,6 +245,11 @@ def _bad_name(doc: Document, path, error: ValidationError) -> Diagnostic:
     if parent in ("steps", "finally"):
         what = "a step id"
         rule = "lower-case letters, digits and _, starting with a letter"
+    elif parent == "env":
+        fixed = "".join(ch if ch.isalnum() or ch in "_-." else "_" for ch in name)
+        fixed = fixed if fixed and not fixed[0].isdigit() else "_" + fixed
+        return make(doc.file, line, col, SCHEMA, f'"{name}" is not an environment variable name: use letters, digits, '
+                                                 f'_, - and ., not starting with a digit (for example "{fixed}")')
     else:
         what = "a name"
         rule = "letters, digits and _, not starting with a digit"

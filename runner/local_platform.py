@@ -74,8 +74,12 @@ def settings(config: dict, params: dict, local: Local, note_once: Callable[[str,
     links: list[tuple[str, str]] = []
     for entry in config.get("pvcMount", []):
         claim = _claim(entry, params)
-        if claim in local.volumes:
-            links.append((entry["mountPath"], local.volumes[claim]))
+        if claim in local.volumes:  # `subPath`: that folder inside the volume (made when missing, as Kubernetes does)
+            folder = local.volumes[claim]
+            if entry.get("subPath"):
+                folder = os.path.join(folder, entry["subPath"])
+                os.makedirs(folder, exist_ok=True)
+            links.append((entry["mountPath"], folder))
         else:
             note_once(f"pvc-{claim}", f"the volume claim {claim!r} (mounted at {entry.get('mountPath')}) is not "
                                       f"mapped here; give it a folder with --volume {claim}=DIR")

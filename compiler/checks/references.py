@@ -353,7 +353,7 @@ class _Resolver:
             if step.loop is not None and step.loop.var == var:
                 item_type = self.loop_item_type(step)
                 if ref.field is not None:
-                    if item_type.name not in ("dict", "any"):
+                    if item_type.name not in ("dict", "any") and not step.loop.fields:  # text holding JSON objects has fields
                         self.error(use, TYPE_MISMATCH, f"`{ref.text}`: the items of this loop are {item_type}, not dicts with fields")
                         return None
                     fields = dict(step.loop.fields)

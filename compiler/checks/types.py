@@ -273,8 +273,13 @@ class _Checker:
         t = self.type_of(items.whole, ctx)
         if t is None:
             return
-        if t.name not in ("list", "any") or (t.is_artifact and t.name != "list"):
-            self.error(ctx, TYPE_MISMATCH, f"`for_each:` needs a list, but `{_text(items.whole)}` is {_a(t)}")
+        # A step's text output may hold a JSON list, which KFP's backend parses into the items; a param
+        # meant to be a list is declared `list`, so a string param stays an error.
+        info = self.refs.info(items.whole) if isinstance(items.whole, Ref) else None
+        text_output = t.name == "string" and info is not None and info.kind == "output"
+        if (t.name not in ("list", "any") and not text_output) or (t.is_artifact and t.name != "list"):
+            self.error(ctx, TYPE_MISMATCH, f"`for_each:` needs a list, but `{_text(items.whole)}` is {_a(t)}"
+                                           + ("; declare the param `type: list`" if t.name == "string" else ""))
             return
 
     def inputs(self, step: Step):

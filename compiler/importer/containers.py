@@ -24,6 +24,9 @@ from .context import Frame, Importer
 from .sources import Expr, binding_value, placeholder_source, wrap
 
 INLINE_LINES = 20  # Python code longer than this goes to a file beside the pipeline
+_PIP_INDEX_FLAGS = ("--index-url", "--extra-index-url", "--trusted-host")
+_IMPORTER_FIELDS = {"artifactUri", "typeSchema", "metadata", "reimport"}
+_PVC_STUBS = {"argostub/createpvc": "CreatePVC", "argostub/deletepvc": "DeletePVC"}  # kfp-kubernetes' stand-in images
 _RESOURCES = (("cpu", "resourceCpuLimit", "cpuLimit"), ("cpu_request", "resourceCpuRequest", "cpuRequest"),
               ("memory", "resourceMemoryLimit", "memoryLimit"), ("memory_request", "resourceMemoryRequest", "memoryRequest"))
 
@@ -43,6 +46,14 @@ def leaf_body(ctx: Importer, frame: Frame, node_id: str, task: dict, path: tuple
     container = executor.get("container")
     if container is None:
         ctx.problems.add(where, f"an executor of kind `{next(iter(executor), '?')}`: kfyaml runs containers and importers")
+        return {}
+    stub = _PVC_STUBS.get(container.get("image", ""))
+    if stub:
+        ctx.problems.add(where + ("container", "image"),
+                         f"kfp-kubernetes `{stub}` (a task that {'creates' if stub == 'CreatePVC' else 'deletes'} a "
+                         "PersistentVolumeClaim, run by the backend itself): kfyaml has no form for it yet. Create the "
+                         "claim outside the pipeline and mount it by name with `kubernetes: {volumes: [{claim: ..., "
+                         "mount: ...}]}`")
         return {}
     library = _stdlib_step(container)
     if library:
@@ -135,6 +146,11 @@ def _importer(ctx: Importer, frame: Frame, task: dict, spec: dict, where: tuple,
         out["metadata"] = _ints(spec["metadata"])
     if spec.get("reimport"):
         out["reimport"] = True
+    unknown = sorted(set(spec) - _IMPORTER_FIELDS)
+    for field in unknown:
+        cause = ("`dsl.importer(download_to_workspace=True)`, which copies the artifact into the run's workspace "
+                 "(`dsl.PipelineConfig(workspace=...)`)" if field == "downloadToWorkspace" else f"the field `{field}`")
+        ctx.problems.add(where + (field,), f"an importer with {cause}: kfyaml's `importer:` has no form for it yet")
     return {"importer": out}
 
 
@@ -163,8 +179,21 @@ def _python(ctx: Importer, node_id: str, container: dict, where: tuple) -> dict 
                          "the Python component's install script or module header is not the one `@dsl.component` "
                          "writes (pip index URLs or trusted hosts, or another kfp version's layout)")
         return {}
+    flags = sorted({word for group in installs for word in group if word in _PIP_INDEX_FLAGS})
+    if flags:
+        ctx.problems.add(where + ("container", "command", 2),
+                         f"a Python component that installs from a custom pip index ({', '.join(flags)}: "
+                         "`pip_index_urls=`/`pip_trusted_hosts=`); kfyaml's `packages:` install from the index pip "
+                         "is configured with, so set it in the image (pip.conf or PIP_INDEX_URL) and import again "
+                         "without the argument")
+        return {}
     if installs and installs[-1][1:] == list(prelude.KFP_RUNTIME_EXTRAS) and installs[-1][0].startswith("kfp=="):
         installs = installs[:-1]
+    else:
+        ctx.problems.add(where + ("container", "command", 2),
+                         "a Python component made with `install_kfp_package=False` (its image brings kfp); kfyaml's "
+                         "python steps always install kfp's runtime, so the step would not be the same")
+        return {}
     if len(installs) > 1:
         ctx.problems.add(where + ("container", "command", 2), "a Python component that installs in several steps")
         return {}

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from kfyaml.ir.types import FINAL_STATUS
+
 from .containers import ports
 from .context import Frame, Importer
 from .sources import Expr, output, wrap
@@ -64,6 +66,12 @@ def _params(ctx: Importer, comp: dict, frame: Frame, nested: bool) -> dict:
                 ctx.problems.add(where + ("artifacts", name), "a required artifact input of the whole pipeline: kfyaml "
                                  "takes a URI param and imports it (`type: dataset`), a different IR")
         definitions = {**definitions, "artifacts": {k: v for k, v in definitions["artifacts"].items() if v.get("isOptional")}}
+    for name, spec in (definitions.get("parameters") or {}).items():
+        if spec.get("parameterType") == FINAL_STATUS:  # what KFP writes for a component compiled alone that reads it
+            ctx.problems.add(where + ("parameters", name), "a pipeline param of type TASK_FINAL_STATUS (a component "
+                             "that reads `dsl.PipelineTaskFinalStatus`, compiled alone as a pipeline): only a "
+                             "`finally:` step can read `${{ pipeline.status }}`; put the component in a pipeline's "
+                             "`dsl.ExitHandler` and import that")
     out = {}
     for name, port in ports(ctx, definitions, where, True).items():
         if isinstance(port, str):

@@ -54,7 +54,10 @@ def settings(ctx: Importer, frame: Frame, label: str, path: tuple) -> dict:
             param = entry.get("pvcNameParameter") or ({"componentInputParameter": entry["componentInputParameter"]}
                                                       if "componentInputParameter" in entry else None)
             claim = wrap(binding_value(ctx, frame, param, where + ("pvcMount", i))) if param else None
-        k.setdefault("volumes", []).append({"claim": claim, "mount": entry.get("mountPath")})
+        volume = {"claim": claim, "mount": entry.get("mountPath")}
+        if entry.get("subPath"):
+            volume["sub_path"] = entry["subPath"]
+        k.setdefault("volumes", []).append(volume)
     for i, entry in enumerate(config.get("emptyDirMounts", [])):
         if entry.get("mountPath") == "/dev/shm" and entry.get("medium") == "Memory":
             k["shm_size"] = entry.get("sizeLimit")

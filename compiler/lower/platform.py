@@ -39,8 +39,10 @@ def platform(lw: Lowering, step: Step, scope: Scope) -> dict:
             if src.mount:
                 out.setdefault(f"{kind}AsVolume", []).append({
                     **named(src.name, f"{kind}Name"), "mountPath": src.mount, "optional": src.optional})
-    for claim, mount in k.volumes:
+    for claim, mount, sub_path in k.volumes:
         entry = {"mountPath": mount, "pvcNameParameter": name_parameter(claim)}
+        if sub_path:
+            entry["subPath"] = sub_path
         if isinstance(claim, Literal):
             entry["constant"] = claim.value
         else:

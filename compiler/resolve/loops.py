@@ -8,6 +8,7 @@ resolves the list's own type: the model says only "ask the references".
 from __future__ import annotations
 
 import itertools
+import json
 import math
 
 from ..codes import BAD_MATRIX, MISPLACED_KEY
@@ -47,11 +48,28 @@ def for_each(ctx: Context, spec: dict, path: Path) -> Loop | None:
                                                  "choose another name for the loop variable")
     if isinstance(raw, list):
         return Loop(Literal(raw, path + ("for_each",)), var, spec.get("max_parallel"), element_type(literal_type(raw)),
-                    dict_fields(raw))
+                    dict_fields(raw) or dict_fields(_json_objects(raw)))
     template = ctx.template(raw, path + ("for_each",))
     if template is None:
         return None
     return Loop(template, var, spec.get("max_parallel"), None)
+
+
+def _json_objects(items: list) -> list:
+    """Text items that each hold a JSON object, parsed: KFP's backend reads `item.a` from such text
+    (`parseJson(string_value)["a"]`), so their fields are known too. Anything else: []."""
+    parsed = []
+    for item in items:
+        if not isinstance(item, str) or not item.lstrip().startswith("{"):
+            return []
+        try:
+            value = json.loads(item)
+        except ValueError:
+            return []
+        if not isinstance(value, dict):
+            return []
+        parsed.append(value)
+    return parsed
 
 
 def matrix(ctx: Context, spec: dict, path: Path) -> Loop | None:

@@ -121,7 +121,7 @@ def kubernetes(ctx: Context, k: dict, path: Path) -> Kubernetes:
                           for i, t in enumerate(k.get("tolerations", []))),
         secrets=sources("secrets"),
         config_maps=sources("config_maps"),
-        volumes=tuple((name(v["claim"], path + ("volumes", i, "claim")), v["mount"])
+        volumes=tuple((name(v["claim"], path + ("volumes", i, "claim")), v["mount"], v.get("sub_path"))
                       for i, v in enumerate(k.get("volumes", []))),
         shm_size=shm,
         image_pull_policy=k.get("image_pull_policy"),
