@@ -340,6 +340,18 @@ class Schedule:
     params: dict
 
 
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    """`pipeline_config:`: a whole run's settings on Kubernetes (KFP's `dsl.PipelineConfig`), in seconds."""
+
+    timeout_s: int | None = None
+    ttl_finished_s: int | None = None
+    ttl_success_s: int | None = None
+    ttl_failure_s: int | None = None
+    workspace_size: str | None = None
+    workspace_pvc_patch: dict | None = None
+
+
 @dataclasses.dataclass
 class Pipeline:
     name: str
@@ -350,6 +362,8 @@ class Pipeline:
     outputs: dict[str, Template]
     display_name: str
     schedule: Schedule | None = None
+    root: str | None = None          # `pipeline_root:`, the IR's defaultPipelineRoot
+    config: RunConfig = RunConfig()  # `pipeline_config:`
 
     def all_steps(self):
         for step in self.steps + self.finally_steps:

@@ -19,7 +19,7 @@ def valid(data) -> bool:
 
 from decimal import Decimal
 import re
-REGEX_PATTERNS = {'^[A-Za-z_][A-Za-z0-9_]*$': re.compile('^[A-Za-z_][A-Za-z0-9_]*\\Z'), '^[a-z][a-z0-9_]*$': re.compile('^[a-z][a-z0-9_]*\\Z'), '^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*$': re.compile('^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*\\Z'), '^[0-9]+(\\.[0-9]+)?(s|m|h|d)?$': re.compile('^[0-9]+(\\.[0-9]+)?(s|m|h|d)?\\Z'), '^x-': re.compile('^x-'), '^[a-z_][a-z0-9_]*$': re.compile('^[a-z_][a-z0-9_]*\\Z'), '^[-._a-zA-Z][-._a-zA-Z0-9]*$': re.compile('^[-._a-zA-Z][-._a-zA-Z0-9]*\\Z'), '^/': re.compile('^/'), '^(?!/)(?!(.*/)?\\.\\.(/|$)).+$': re.compile('^(?!/)(?!(.*/)?\\.\\.(/|\\Z)).+\\Z')}
+REGEX_PATTERNS = {'^[A-Za-z][A-Za-z0-9+.-]*://.+': re.compile('^[A-Za-z][A-Za-z0-9+.-]*://.+'), '^[A-Za-z_][A-Za-z0-9_]*$': re.compile('^[A-Za-z_][A-Za-z0-9_]*\\Z'), '^[a-z][a-z0-9_]*$': re.compile('^[a-z][a-z0-9_]*\\Z'), '^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*$': re.compile('^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*\\Z'), '^[0-9]+(\\.[0-9]+)?(s|m|h|d)?$': re.compile('^[0-9]+(\\.[0-9]+)?(s|m|h|d)?\\Z'), '^x-': re.compile('^x-'), '^[a-z_][a-z0-9_]*$': re.compile('^[a-z_][a-z0-9_]*\\Z'), '^[-._a-zA-Z][-._a-zA-Z0-9]*$': re.compile('^[-._a-zA-Z][-._a-zA-Z0-9]*\\Z'), '^/': re.compile('^/'), '^(?!/)(?!(.*/)?\\.\\.(/|$)).+$': re.compile('^(?!/)(?!(.*/)?\\.\\.(/|\\Z)).+\\Z')}
 NoneType = type(None)
 
 def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json(data, custom_formats={}, name_prefix=None):
@@ -50,6 +50,76 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
             data__description = data['description']
             if not isinstance(data__description, str):
                 raise Invalid
+        if 'display_name' in data_keys:
+            data_keys.remove('display_name')
+            data__displayname = data['display_name']
+            if not isinstance(data__displayname, str):
+                raise Invalid
+            if isinstance(data__displayname, str):
+                data__displayname_len = len(data__displayname)
+                if data__displayname_len < 1:
+                    raise Invalid
+        if 'pipeline_root' in data_keys:
+            data_keys.remove('pipeline_root')
+            data__pipelineroot = data['pipeline_root']
+            if not isinstance(data__pipelineroot, str):
+                raise Invalid
+            if isinstance(data__pipelineroot, str):
+                if not REGEX_PATTERNS['^[A-Za-z][A-Za-z0-9+.-]*://.+'].search(data__pipelineroot):
+                    raise Invalid
+        if 'pipeline_config' in data_keys:
+            data_keys.remove('pipeline_config')
+            data__pipelineconfig = data['pipeline_config']
+            if not isinstance(data__pipelineconfig, dict):
+                raise Invalid
+            data__pipelineconfig_is_dict = isinstance(data__pipelineconfig, dict)
+            if data__pipelineconfig_is_dict:
+                data__pipelineconfig_keys = set(data__pipelineconfig.keys())
+                if 'timeout' in data__pipelineconfig_keys:
+                    data__pipelineconfig_keys.remove('timeout')
+                    data__pipelineconfig__timeout = data__pipelineconfig['timeout']
+                    validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_duration(data__pipelineconfig__timeout, custom_formats, None)
+                if 'ttl_after_finished' in data__pipelineconfig_keys:
+                    data__pipelineconfig_keys.remove('ttl_after_finished')
+                    data__pipelineconfig__ttlafterfinished = data__pipelineconfig['ttl_after_finished']
+                    validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_duration(data__pipelineconfig__ttlafterfinished, custom_formats, None)
+                if 'ttl_after_success' in data__pipelineconfig_keys:
+                    data__pipelineconfig_keys.remove('ttl_after_success')
+                    data__pipelineconfig__ttlaftersuccess = data__pipelineconfig['ttl_after_success']
+                    validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_duration(data__pipelineconfig__ttlaftersuccess, custom_formats, None)
+                if 'ttl_after_failure' in data__pipelineconfig_keys:
+                    data__pipelineconfig_keys.remove('ttl_after_failure')
+                    data__pipelineconfig__ttlafterfailure = data__pipelineconfig['ttl_after_failure']
+                    validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_duration(data__pipelineconfig__ttlafterfailure, custom_formats, None)
+                if 'workspace' in data__pipelineconfig_keys:
+                    data__pipelineconfig_keys.remove('workspace')
+                    data__pipelineconfig__workspace = data__pipelineconfig['workspace']
+                    if not isinstance(data__pipelineconfig__workspace, dict):
+                        raise Invalid
+                    data__pipelineconfig__workspace_is_dict = isinstance(data__pipelineconfig__workspace, dict)
+                    if data__pipelineconfig__workspace_is_dict:
+                        data__pipelineconfig__workspace__missing_keys = set(['size']) - data__pipelineconfig__workspace.keys()
+                        if data__pipelineconfig__workspace__missing_keys:
+                            raise Invalid
+                        data__pipelineconfig__workspace_keys = set(data__pipelineconfig__workspace.keys())
+                        if 'size' in data__pipelineconfig__workspace_keys:
+                            data__pipelineconfig__workspace_keys.remove('size')
+                            data__pipelineconfig__workspace__size = data__pipelineconfig__workspace['size']
+                            if not isinstance(data__pipelineconfig__workspace__size, str):
+                                raise Invalid
+                            if isinstance(data__pipelineconfig__workspace__size, str):
+                                data__pipelineconfig__workspace__size_len = len(data__pipelineconfig__workspace__size)
+                                if data__pipelineconfig__workspace__size_len < 1:
+                                    raise Invalid
+                        if 'pvc_spec_patch' in data__pipelineconfig__workspace_keys:
+                            data__pipelineconfig__workspace_keys.remove('pvc_spec_patch')
+                            data__pipelineconfig__workspace__pvcspecpatch = data__pipelineconfig__workspace['pvc_spec_patch']
+                            if not isinstance(data__pipelineconfig__workspace__pvcspecpatch, dict):
+                                raise Invalid
+                        if data__pipelineconfig__workspace_keys:
+                            raise Invalid
+                if data__pipelineconfig_keys:
+                    raise Invalid
         if 'params' in data_keys:
             data_keys.remove('params')
             data__params = data['params']
@@ -1788,5 +1858,31 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
         except Invalid:
             pass
     if not data_any_of_count16:
+        raise Invalid
+    return data
+
+def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_duration(data, custom_formats={}, name_prefix=None):
+    data_any_of_count17 = 0
+    if not data_any_of_count17:
+        try:
+            if not isinstance(data, (int, float, Decimal)) or isinstance(data, bool):
+                raise Invalid
+            if isinstance(data, (int, float, Decimal)) and (not isinstance(data, bool)):
+                if data < 0:
+                    raise Invalid
+            data_any_of_count17 += 1
+        except Invalid:
+            pass
+    if not data_any_of_count17:
+        try:
+            if not isinstance(data, str):
+                raise Invalid
+            if isinstance(data, str):
+                if not REGEX_PATTERNS['^[0-9]+(\\.[0-9]+)?(s|m|h|d)?$'].search(data):
+                    raise Invalid
+            data_any_of_count17 += 1
+        except Invalid:
+            pass
+    if not data_any_of_count17:
         raise Invalid
     return data

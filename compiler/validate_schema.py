@@ -144,6 +144,9 @@ def _to_diagnostics(doc: Document, error: ValidationError) -> list[Diagnostic]:
     if kind == "pattern" and error.validator_value == "^/":
         return [make(doc.file, line, col, SCHEMA, f"{_where(path)} must be an absolute path in the container, "
                                                    f'starting with "/" (not "{error.instance}")')]
+    if kind == "pattern" and path == ("pipeline_root",):
+        return [make(doc.file, line, col, SCHEMA, f'"pipeline_root" is a URI with a scheme, where KFP stores artifacts '
+                                                   f'(`s3://bucket/root`, `gs://bucket/root`, `minio://...`), not "{error.instance}"')]
     if kind == "pattern" and path and path[-1] == "sub_path":
         return [make(doc.file, line, col, SCHEMA, f'{_where(path)} is a relative path inside the volume, without ".." '
                                                    f'(not "{error.instance}"), as Kubernetes requires')]

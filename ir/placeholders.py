@@ -43,6 +43,7 @@ RUNTIME = {
     "pipeline.job_resource_name": "{{$.pipeline_job_resource_name}}",
     "pipeline.create_time": "{{$.pipeline_job_create_time_utc}}",
     "pipeline.schedule_time": "{{$.pipeline_job_schedule_time_utc}}",
+    "pipeline.workspace_path": "{{$.workspace_path}}",  # the run's workspace (`pipeline_config: {workspace:}`)
     "task.name": "{{$.pipeline_task_name}}",
     "task.id": "{{$.pipeline_task_uuid}}",
 }

@@ -56,6 +56,8 @@ class Run:
         # kfp-kubernetes settings by executor label (timeouts, secrets...), applied here as far as they can be
         self.platform = ((platform or {}).get("platforms", {}).get("kubernetes", {})
                          .get("deploymentSpec", {}).get("executors", {}))
+        # `pipeline_config:`: a workspace is a folder of the run here; deadlines and TTLs are the cluster's
+        self.run_config = (platform or {}).get("platforms", {}).get("kubernetes", {}).get("pipelineConfig", {})
         # One rule for relative paths: the pipeline file's folder (steps start there; importers read from it).
         self.base_dir = Path(base_dir or ".").resolve()
         self.local = local or local_platform.Local(environ=dict(os.environ))
@@ -72,7 +74,8 @@ class Run:
         started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         self.job = {RUNTIME["pipeline.job_name"]: self.run_dir.name, RUNTIME["pipeline.job_id"]: str(uuid.uuid4()),
                     RUNTIME["pipeline.job_resource_name"]: self.run_dir.name, RUNTIME["pipeline.create_time"]: started,
-                    RUNTIME["pipeline.schedule_time"]: started}
+                    RUNTIME["pipeline.schedule_time"]: started,
+                    RUNTIME["pipeline.workspace_path"]: str(self.run_dir / "workspace")}
         self.internal_errors: list[str] = []
         # Threads per DAG (and loop): a queued step holds a thread and its log open, so 1,500 steps must not
         # mean 1,500 of each; a few more than the workers keep them busy (groups wait in their own pools).
@@ -92,6 +95,12 @@ class Run:
 
     def execute(self) -> Result:
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        if "workspace" in self.run_config:
+            (self.run_dir / "workspace").mkdir(exist_ok=True)
+        unenforced = [k for k in ("activeDeadlineSeconds", "resourceTtlOnCompletion", "resourceTtlOnSuccess",
+                                  "resourceTtlOnFailure") if k in self.run_config]
+        if unenforced:
+            self.note("pipeline_config's timeout and ttl_* settings apply on a cluster; kfyaml run does not enforce them")
         self.tracker.pending(self.spec["root"], ())
         state, outputs, _ = self.run_dag(self.spec["root"], {"parameters": self.params, "artifacts": {}}, ())
         if self.slots.cancelled.is_set():

@@ -200,3 +200,99 @@ def test_importer_download_to_workspace_is_refused_at_its_place(tmp_path):
         f"ws.yaml:{where}:9: error: an importer with `dsl.importer(download_to_workspace=True)`, which copies the "
         "artifact into the run's workspace (`dsl.PipelineConfig(workspace=...)`): kfyaml's `importer:` has no form for "
         "it yet [KY602]"]
+
+
+# ---- pipeline-level settings: display name, pipeline root, dsl.PipelineConfig ------------------------
+
+@dsl.container_component
+def write(path: str):
+    return dsl.ContainerSpec(image="alpine", command=["sh", "-c", 'mkdir -p "$0" && echo hi > "$0/x"', path])
+
+
+WORKSPACE = """
+name: ws
+display_name: Workspace demo
+pipeline_root: s3://bucket/root
+pipeline_config:
+  timeout: 15m
+  ttl_after_finished: 1h
+  ttl_after_success: 60
+  ttl_after_failure: 2h
+  workspace:
+    size: 10Gi
+    pvc_spec_patch: {storageClassName: fast}
+steps:
+  write:
+    image: alpine
+    command: [sh, -c, 'mkdir -p "$0" && echo hi > "$0/x"', "${{ inputs.path }}"]
+    inputs: {path: string}
+    with: {path: "${{ pipeline.workspace_path }}"}
+  write_2:
+    image: alpine
+    command: [sh, -c, 'mkdir -p "$0" && echo hi > "$0/x"', "${{ inputs.path }}"]
+    inputs: {path: string}
+    with: {path: "${{ pipeline.workspace_path }}/sub"}
+"""
+
+
+def test_display_name_pipeline_root_and_pipeline_config_match_kfp(tmp_path):
+    @dsl.pipeline(name="ws", display_name="Workspace demo", pipeline_root="s3://bucket/root",
+                  pipeline_config=dsl.PipelineConfig(
+                      workspace=dsl.WorkspaceConfig(size="10Gi", kubernetes=dsl.KubernetesWorkspaceConfig(
+                          pvcSpecPatch={"storageClassName": "fast"})),
+                      ttl_seconds_after_finished=3600, ttl_seconds_after_success=60, ttl_seconds_after_failure=7200,
+                      active_deadline_seconds=900))
+    def p():
+        write(path=dsl.WORKSPACE_PATH_PLACEHOLDER)
+        write(path=f"{dsl.WORKSPACE_PATH_PLACEHOLDER}/sub")
+
+    ours = _ours(WORKSPACE)
+    theirs = _kfp_ir(p, tmp_path)  # also imports KFP's IR and compiles it back (the round trip)
+    _compare(ours[0], theirs[0], ours[1], theirs[1])
+    for key in ("defaultPipelineRoot", "pipelineInfo"):
+        assert ours[0][key] == theirs[0][key]
+    assert ours[1]["platforms"]["kubernetes"]["pipelineConfig"] == theirs[1]["platforms"]["kubernetes"]["pipelineConfig"]
+    assert ours[0]["root"]["dag"]["tasks"]["write-2"]["inputs"]["parameters"]["path"] == {
+        "runtimeValue": {"constant": "{{$.workspace_path}}/sub"}}
+
+
+def test_imported_pipeline_settings_are_written_as_kfyaml(tmp_path):
+    result = api.compile_bytes(WORKSPACE.encode(), "p.yaml")
+    ir = tmp_path / "ws.ir.yaml"
+    ir.write_text(result.ir_text())
+    imported = import_ir(ir.read_text(), "ws.ir.yaml")
+    assert imported.ok, [d.format() for d in imported.diagnostics]
+    doc = yaml.safe_load(imported.files["pipeline.yaml"])
+    assert list(doc)[:4] == ["name", "display_name", "pipeline_root", "pipeline_config"]
+    assert doc["pipeline_config"] == {"timeout": 900, "ttl_after_finished": 3600, "ttl_after_success": 60,
+                                      "ttl_after_failure": 7200,
+                                      "workspace": {"size": "10Gi", "pvc_spec_patch": {"storageClassName": "fast"}}}
+
+
+@pytest.mark.parametrize("change, expected", [
+    (("  workspace:\n    size: 10Gi\n    pvc_spec_patch: {storageClassName: fast}\n", ""),
+     ["15:19: KY502: `pipeline.workspace_path` is the run's workspace, and this pipeline has none: add "
+      "`pipeline_config: {workspace: {size: 10Gi}}`",
+      "20:19: KY502: `pipeline.workspace_path` is the run's workspace, and this pipeline has none: add "
+      "`pipeline_config: {workspace: {size: 10Gi}}`"]),
+    (("size: 10Gi", "size: ten"), ['11:11: KY309: "ten" is not a size Kubernetes accepts; write a quantity such as '
+                                   "`10Gi` or `500Mi`"]),
+    (("s3://bucket/root", "bucket/root"), ['4:16: KY201: "pipeline_root" is a URI with a scheme, where KFP stores '
+                                           "artifacts (`s3://bucket/root`, `gs://bucket/root`, `minio://...`), not "
+                                           '"bucket/root"']),
+    (("timeout: 15m", "timeout: soon"), ['6:12: KY310: the string "soon" is not a duration for "timeout"; '
+                                         "write seconds (`90`) or `30s`, `5m`, `2h`, `1d`"]),
+])
+def test_pipeline_settings_errors_are_located(change, expected):
+    result = api.compile_bytes(WORKSPACE.replace(*change).encode(), "p.yaml")
+    assert [f"{d.line}:{d.col}: {d.code}: {d.message}" for d in result.diagnostics] == expected
+
+
+@pytest.mark.slow
+def test_kfyaml_run_gives_the_steps_one_workspace_folder(tmp_path):
+    (tmp_path / "p.yaml").write_text(WORKSPACE)
+    code, result, stderr = kfyaml_run(tmp_path / "p.yaml", tmp_path / "wd")
+    assert code == 0, stderr
+    workspace = next((tmp_path / "wd" / "runs").iterdir()) / "workspace"
+    assert (workspace / "x").read_text() == "hi\n" and (workspace / "sub" / "x").read_text() == "hi\n"
+    assert "pipeline_config's timeout and ttl_* settings apply on a cluster; kfyaml run does not enforce them" in stderr

@@ -252,6 +252,10 @@ class _Resolver:
             self.error(use, UNKNOWN_NAME, f"`{ref.text}` is known only when the task starts: use it in `with:`, "
                                           "whole or inside text")
             return None
+        if name == "pipeline.workspace_path" and not self.pipeline.config.workspace_size:
+            self.error(use, UNKNOWN_NAME, "`pipeline.workspace_path` is the run's workspace, and this pipeline has "
+                                          "none: add `pipeline_config: {workspace: {size: 10Gi}}`")
+            return None
         return RefInfo("runtime", STRING, placeholder=RUNTIME[name])
 
     def param(self, ref: Ref, use: Use) -> RefInfo | None:

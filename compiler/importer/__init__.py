@@ -31,6 +31,39 @@ class Imported:
         return not self.diagnostics
 
 
+def run_settings(doc: dict, display_name: str | None, ir, problems: Problems) -> dict:
+    """The pipeline-level settings (`display_name:`, `pipeline_root:`, `pipeline_config:`) placed after `description:`."""
+    extra: dict = {}
+    if display_name:
+        extra["display_name"] = display_name
+    if ir.spec.get("defaultPipelineRoot"):
+        extra["pipeline_root"] = ir.spec["defaultPipelineRoot"]
+    config = {}
+    where = (1, "platforms", "kubernetes", "pipelineConfig")
+    for key, ours in (("activeDeadlineSeconds", "timeout"), ("resourceTtlOnCompletion", "ttl_after_finished"),
+                      ("resourceTtlOnSuccess", "ttl_after_success"), ("resourceTtlOnFailure", "ttl_after_failure")):
+        if key in ir.run_config:
+            config[ours] = int(ir.run_config[key])
+    workspace = ir.run_config.get("workspace")
+    if workspace:
+        config["workspace"] = {"size": workspace.get("size")}
+        patch = (workspace.get("kubernetes") or {}).get("pvcSpecPatch")
+        if patch:
+            config["workspace"]["pvc_spec_patch"] = patch
+        for key in sorted(set(workspace) - {"size", "kubernetes"}) + sorted(set(workspace.get("kubernetes") or {}) - {"pvcSpecPatch"}):
+            problems.add(where + ("workspace", key), f"the workspace setting `{key}`: kfyaml has no form for it yet")
+    for key in sorted(set(ir.run_config) - {"activeDeadlineSeconds", "resourceTtlOnCompletion", "resourceTtlOnSuccess",
+                                            "resourceTtlOnFailure", "workspace"}):
+        problems.add(where + (key,), f"the pipeline setting `{key}`: kfyaml has no form for it yet")
+    if config:
+        extra["pipeline_config"] = config
+    if not extra:
+        return doc
+    keys = list(doc)
+    at = keys.index("description") + 1 if "description" in keys else 1
+    return {**{k: doc[k] for k in keys[:at]}, **extra, **{k: doc[k] for k in keys[at:]}}
+
+
 def import_ir(text: str, display: str, main: str = "pipeline.yaml") -> Imported:
     """The kfyaml files for one IR file's text; `display` names it in diagnostics."""
     from .document import pipeline
@@ -45,8 +78,9 @@ def import_ir(text: str, display: str, main: str = "pipeline.yaml") -> Imported:
     name = info.get("name", "pipeline")
     shown = info.get("displayName")  # kfyaml's `name:` is the display name, the IR name derived from it
     if shown and sanitize_name(shown) == name:
-        name = shown
+        name, shown = shown, None
     doc = pipeline(Importer(ir, problems, out), "root", ir.spec["root"], name, info.get("description"))
+    doc = run_settings(doc, shown, ir, problems)
     files = {main: dump(doc), **dict(sorted(out.files.items()))}
     if problems.found:
         return Imported({}, sort_unique(problems.found))

@@ -42,6 +42,7 @@ class Problems:
 class IR:
     spec: dict       # the PipelineSpec
     platform: dict   # platforms.kubernetes.deploymentSpec.executors, by executor label ({} without one)
+    run_config: dict = dataclasses.field(default_factory=dict)  # platforms.kubernetes.pipelineConfig
 
 
 def load(text: str, problems: Problems) -> IR | None:
@@ -73,13 +74,18 @@ def load(text: str, problems: Problems) -> IR | None:
         problems.add((0,), "this is not KFP IR: a compiled pipeline (a PipelineSpec, as `kfp.compiler.Compiler` "
                      "writes it) has `root`, `components` and `deploymentSpec`", codes.IMPORT_NOT_IR)
         return None
-    platform = {}
+    platform, run_config = {}, {}
     for doc in docs[1:]:
         if isinstance(doc, dict) and "platforms" in doc:
-            platform = (doc["platforms"].get("kubernetes") or {}).get("deploymentSpec", {}).get("executors", {}) or {}
+            kubernetes = doc["platforms"].get("kubernetes") or {}
+            platform = kubernetes.get("deploymentSpec", {}).get("executors", {}) or {}
+            run_config = kubernetes.get("pipelineConfig") or {}
             for other in sorted(set(doc["platforms"]) - {"kubernetes"}):
                 problems.add((1, "platforms", other), f"a PlatformSpec for `{other}`: kfyaml writes Kubernetes settings only")
-    return IR(docs[0], platform)
+            for key in sorted(set(kubernetes) - {"deploymentSpec", "pipelineConfig"}):
+                problems.add((1, "platforms", "kubernetes", key), f"the pipeline-level Kubernetes setting `{key}`: "
+                             "kfyaml has no form for it yet")
+    return IR(docs[0], platform, run_config)
 
 
 class _TooLarge(Exception):

@@ -8,6 +8,7 @@ and outputs become the root's interface.
 from __future__ import annotations
 
 from .. import __version__
+from ..model import RunConfig
 from .channels import child_toward, expose, output_selector, source_of, wait
 from .components import definition
 from .constants import constant
@@ -139,10 +140,29 @@ def assemble(lw: Lowering, root_outputs: tuple[dict, dict]) -> tuple[dict, dict 
         "schemaVersion": SCHEMA_VERSION,
         "sdkVersion": SDK_VERSION,
     }
-    platform = None
+    if lw.pipeline.root:
+        spec["defaultPipelineRoot"] = lw.pipeline.root
+    kubernetes: dict = {}
     if lw.platform_executors:
-        platform = {"platforms": {"kubernetes": {"deploymentSpec": {"executors": lw.platform_executors}}}}
-    return spec, platform
+        kubernetes["deploymentSpec"] = {"executors": lw.platform_executors}
+    config = _pipeline_config(lw.pipeline.config)
+    if config:
+        kubernetes["pipelineConfig"] = config
+    return spec, ({"platforms": {"kubernetes": kubernetes}} if kubernetes else None)
+
+
+def _pipeline_config(config: RunConfig) -> dict:
+    """`pipeline_config:` as kfp-kubernetes' PipelineConfig (what `dsl.PipelineConfig` compiles to)."""
+    out: dict = {}
+    for key, value in (("activeDeadlineSeconds", config.timeout_s), ("resourceTtlOnCompletion", config.ttl_finished_s),
+                       ("resourceTtlOnSuccess", config.ttl_success_s), ("resourceTtlOnFailure", config.ttl_failure_s)):
+        if value is not None:
+            out[key] = value
+    if config.workspace_size:
+        out["workspace"] = {"size": config.workspace_size}
+        if config.workspace_pvc_patch:
+            out["workspace"]["kubernetes"] = {"pvcSpecPatch": config.workspace_pvc_patch}
+    return out
 
 
 __all__ = ["add_dependencies", "assemble", "pipeline_outputs"]

@@ -1,4 +1,4 @@
-"""Settings a step inherits: cache, retry, resources, env, timeout, kubernetes.
+"""Settings a step inherits (cache, retry, resources, env, timeout, kubernetes), and a whole run's.
 
 A step's own settings override its group's, which override `defaults:`;
 `resources`, `env` and `kubernetes` merge key by key, the others replace as
@@ -14,7 +14,7 @@ from typing import Any
 from ..codes import BAD_DURATION, BAD_RESOURCE, ENV_EXPRESSION, EXPRESSION_SYNTAX, MISPLACED_KEY
 from ..expressions import has_expression
 from ..load import Path
-from ..model import Kubernetes, Resources, Retry, Source, Step, Template
+from ..model import Kubernetes, Resources, Retry, RunConfig, Source, Step, Template
 from ..quantities import CPU, MEMORY, cpu_cores, duration_seconds, is_cpu, is_memory, memory_gb
 from ..values import scalar_text, show
 from .context import Context
@@ -89,6 +89,23 @@ def duration(ctx: Context, raw: Any, path: Path) -> float:
                                       f"{MAX_SECONDS:,} seconds, 10,000 years)")
         return 0
     return seconds
+
+
+def run_config(ctx: Context, spec: dict) -> RunConfig:
+    """`pipeline_config:`, durations in whole seconds as Kubernetes counts them."""
+    path = ("pipeline_config",)
+
+    def seconds(key: str) -> int | None:
+        if key not in spec:
+            return None
+        return math.ceil(duration(ctx, spec[key], path + (key,)))
+
+    workspace = spec.get("workspace") or {}
+    if workspace and not is_memory(str(workspace["size"])):
+        ctx.error(path + ("workspace", "size"), BAD_RESOURCE, f'{show(workspace["size"])} is not a size Kubernetes '
+                                                              "accepts; write a quantity such as `10Gi` or `500Mi`")
+    return RunConfig(seconds("timeout"), seconds("ttl_after_finished"), seconds("ttl_after_success"),
+                     seconds("ttl_after_failure"), workspace.get("size"), workspace.get("pvc_spec_patch"))
 
 
 def kubernetes(ctx: Context, k: dict, path: Path) -> Kubernetes:

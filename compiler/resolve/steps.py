@@ -47,7 +47,9 @@ def pipeline(ctx: Context) -> Pipeline:
 
         plan = schedule(ctx, data["schedule"], sanitize_name(data["name"]), params)
     return Pipeline(name=sanitize_name(data["name"]), description=data.get("description"), params=params,
-                    steps=main, finally_steps=final, outputs=outputs, display_name=data["name"], schedule=plan)
+                    steps=main, finally_steps=final, outputs=outputs,
+                    display_name=data.get("display_name") or data["name"], schedule=plan,
+                    root=data.get("pipeline_root"), config=settings.run_config(ctx, data.get("pipeline_config") or {}))
 
 
 def param(ctx: Context, name: str, spec: Any, path: Path) -> Param:
