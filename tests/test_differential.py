@@ -13,7 +13,6 @@ from kfp import compiler, dsl
 from kfp.dsl import Dataset, Input, Model, Output
 from support.normalize_ir import normalize, root_outputs
 from support.round_trip import check as round_trip_check
-from support.round_trip import imported as import_into
 
 from kfyaml.compiler import api
 
@@ -588,11 +587,19 @@ steps:
     assert ours_condition.startswith("int(") and ours_condition.endswith(") > 1")
     assert kfp_condition.endswith(" > '1'")
     assert a["big-only"] == b["big-only"]
-    # The import keeps KFP's comparison as written, so compiling it refuses what KFP let through.
-    (tmp_path / "imported").mkdir()
-    result = api.compile_file(str(import_into(tmp_path / "kfp.yaml", tmp_path / "imported")))
-    assert [(d.line, d.col, d.code, d.message) for d in result.diagnostics] == [
-        (9, 14, "KY503", "cannot compare an int (`item.size`) with a string (`'1'`)")]
+    # The import would keep KFP's comparison as written, which kfyaml refuses: the import says so at the
+    # condition's task in the IR, with kfyaml's reason, and writes nothing.
+    from kfyaml.compiler.importer import import_ir
+
+    text = (tmp_path / "kfp.yaml").read_text()
+    result = import_ir(text, "kfp.yaml")
+    assert not result.ok and result.files == {}
+    [diag] = result.diagnostics
+    assert (diag.code, diag.message) == ("KY602", (
+        "kfyaml would refuse what this imports to: the step \"big_only\" (pipeline.yaml:9:14): cannot compare an int "
+        "(`item.size`) with a string (`'1'`) [KY503]. kfyaml writes nothing it cannot compile; where KFP would fail on "
+        "it too when the run gets there, fix the pipeline in Python"))
+    assert "condition-" in text.splitlines()[diag.line - 1] or "big-only" in text.splitlines()[diag.line - 1]
 
 
 # ---- python steps -------------------------------------------------------------------------------------

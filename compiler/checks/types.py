@@ -49,8 +49,8 @@ def assignable(source: Type, target: Type) -> bool:
         if source.item is None or target.item is None:
             return not target.is_artifact
         return assignable(source.item, target.item)
-    if source.is_artifact:
-        return target.name == "artifact" or source.name == target.name
+    if source.is_artifact:  # the generic `artifact` fits any artifact type either way, as KFP's type check has it
+        return "artifact" in (source.name, target.name) or source.name == target.name
     if source.name == "int" and target.name == "float":
         return True
     return source.name == target.name

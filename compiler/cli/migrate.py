@@ -75,8 +75,7 @@ def cmd_import(args, style: Style) -> int:
     written = ", ".join(os.path.relpath(p) for p in targets.values())
     errors = sum(d.severity is Severity.ERROR for d in checked.diagnostics)
     if errors:
-        print(f"wrote {written}; the pipeline has {errors} error(s) that KFP's compiler let through: fix them there",
-              file=sys.stderr)
+        print(f"wrote {written}; the pipeline has {errors} error(s), shown above", file=sys.stderr)
         return 1
     if not style.quiet:
         print(f"wrote {written} ({output.counts(checked.diagnostics)})", file=sys.stderr)

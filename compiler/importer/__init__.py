@@ -79,9 +79,13 @@ def import_ir(text: str, display: str, main: str = "pipeline.yaml") -> Imported:
     shown = info.get("displayName")  # kfyaml's `name:` is the display name, the IR name derived from it
     if shown and sanitize_name(shown) == name:
         name, shown = shown, None
-    doc = pipeline(Importer(ir, problems, out), "root", ir.spec["root"], name, info.get("description"))
+    doc = pipeline(Importer(ir, problems, out, file=main), "root", ir.spec["root"], name, info.get("description"))
     doc = run_settings(doc, shown, ir, problems)
     files = {main: dump(doc), **dict(sorted(out.files.items()))}
+    if not problems.found:
+        from .verify import check
+
+        check(files, out.places, problems, main)
     if problems.found:
         return Imported({}, sort_unique(problems.found))
     return Imported(files, [])

@@ -53,14 +53,16 @@ class Output:
 
     files: dict[str, str] = dataclasses.field(default_factory=dict)
     nested: dict[str, str] = dataclasses.field(default_factory=dict)  # component name -> its file
+    places: dict[tuple[str, str], tuple] = dataclasses.field(default_factory=dict)  # (file, step id) -> its task in the IR
 
 
 class Importer:
     """One kfyaml file being made from one DAG component (the root, or a nested pipeline)."""
 
-    def __init__(self, ir: IR, problems: Problems, out: Output, folder: str = ""):
+    def __init__(self, ir: IR, problems: Problems, out: Output, folder: str = "", file: str = ""):
         self.ir, self.problems, self.out = ir, problems, out
         self.folder = folder  # where this file lives, relative to the main one ("" or "pipelines/")
+        self.file = file      # the file being written, relative to the main one
         self.components: dict = ir.spec.get("components", {}) or {}
         self.executors: dict = ir.spec.get("deploymentSpec", {}).get("executors", {}) or {}
         self.frames: dict[str, Frame] = {}

@@ -49,7 +49,7 @@ def nested_file(ctx: Importer, comp_name: str) -> str:
         while rel in ctx.out.files or rel in ctx.out.nested.values():
             rel, n = f"pipelines/{stem}_{n}.yaml", n + 1
         ctx.out.nested[comp_name] = rel
-        sub = Importer(ctx.ir, ctx.problems, ctx.out, folder="pipelines/")
+        sub = Importer(ctx.ir, ctx.problems, ctx.out, folder="pipelines/", file=rel)
         comp = ctx.components[comp_name]
         from .write import dump
 

@@ -26,6 +26,7 @@ def steps_of(ctx: Importer, nodes: list[Node], in_finally: bool = False) -> dict
 
 
 def step(ctx: Importer, node: Node, in_finally: bool = False) -> dict:
+    ctx.out.places[(ctx.file, node.id)] = node.frame.path + ("dag", "tasks", node.key)
     body: dict = {}
     if node.display_name:
         body["display_name"] = node.display_name
