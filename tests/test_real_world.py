@@ -296,3 +296,100 @@ def test_kfyaml_run_gives_the_steps_one_workspace_folder(tmp_path):
     workspace = next((tmp_path / "wd" / "runs").iterdir()) / "workspace"
     assert (workspace / "x").read_text() == "hi\n" and (workspace / "sub" / "x").read_text() == "hi\n"
     assert "pipeline_config's timeout and ttl_* settings apply on a cluster; kfyaml run does not enforce them" in stderr
+
+
+# ---- what KFP's own test pipelines taught: imported, or refused at their place ----------------------
+
+@dsl.component
+def make_artifact() -> dsl.Artifact:
+    artifact = dsl.Artifact(uri=dsl.get_uri("a"))
+    return artifact
+
+
+@dsl.component
+def read_dataset(data: dsl.Input[dsl.Dataset]):
+    print(data.path)
+
+
+def test_a_generic_artifact_fits_a_dataset_input_as_kfp_allows(tmp_path):
+    @dsl.pipeline(name="generic")
+    def p():
+        read_dataset(data=make_artifact().output)
+
+    ours = _ours('''
+name: generic
+steps:
+  make_artifact:
+    python: |
+      def make_artifact() -> dsl.Artifact:
+          artifact = dsl.Artifact(uri=dsl.get_uri("a"))
+          return artifact
+  read_dataset:
+    python: |
+      def read_dataset(data: dsl.Input[dsl.Dataset]):
+          print(data.path)
+    with: {data: "${{ steps.make_artifact.outputs.Output }}"}
+''')
+    _compare(ours[0], _kfp_ir(p, tmp_path)[0])
+
+
+@dsl.component(use_venv=True, packages_to_install=["yapf"])
+def in_venv():
+    pass
+
+
+@dsl.container_component
+def read_list(data: dsl.Input[list[dsl.Dataset]]):
+    return dsl.ContainerSpec(image="alpine", command=["cat"], args=[data])
+
+
+@dsl.component
+def double(n: int) -> int:
+    return 2 * n
+
+
+@dsl.component
+def total(ns: list) -> int:
+    return sum(ns)
+
+
+def _venv():
+    in_venv()
+
+
+def _artifact_list_in_command():
+    with dsl.ParallelFor([1, 2]):
+        made = make_artifact()
+    read_list(data=dsl.Collected(made.output))
+
+
+def _conditional_gathered():
+    with dsl.ParallelFor([1, 2, 3]) as x:
+        with dsl.If(x >= 2):
+            doubled = double(n=x)
+    total(ns=dsl.Collected(doubled.output))
+
+
+@pytest.mark.parametrize("body, at, expected", [
+    (_venv, "command -v pip", "a Python component made with `use_venv=True` (it installs into a virtualenv of its own "
+                               "in the container): kfyaml's python steps install into the image's Python; import it "
+                               "again without the argument"),
+    (_artifact_list_in_command, "{{$.inputs.artifacts[''data'']}}",
+     "the command reads `data`, a list of artifacts (`Input[List[...]]`), as KFP's JSON of the list: an inline step "
+     "has no form for it yet (a `python:` step receives the list as objects)"),
+    (_conditional_gathered, "total:",
+     'kfyaml would refuse what this imports to: the step "total" (pipeline.yaml:15:17): `steps.double.outputs.Output` '
+     'may not exist: step "double" is skipped when its `if:` is false; read it inside the same `if:` (put both in a '
+     "group), or use `branches:` with an `else:` and a branch output [KY406]. kfyaml writes nothing it cannot "
+     "compile; where KFP would fail on it too when the run gets there, fix the pipeline in Python"),
+])
+def test_what_kfyaml_cannot_say_is_refused_at_its_place_in_the_ir(body, at, expected, tmp_path):
+    from kfp import compiler
+
+    ir = tmp_path / "p.yaml"
+    compiler.Compiler().compile(dsl.pipeline(name="p")(body), str(ir))
+    result = import_ir(ir.read_text(), "p.yaml")
+    assert result.files == {}
+    [diag] = result.diagnostics
+    assert (diag.code, diag.message) == ("KY602", expected)
+    assert at in ir.read_text().splitlines()[diag.line - 1]

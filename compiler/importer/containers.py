@@ -175,6 +175,12 @@ def _python(ctx: Importer, node_id: str, container: dict, where: tuple) -> dict 
         return {}
     installs = prelude.installs(command[2])
     code = prelude.user_code(command[6])
+    if installs is None and "venv" in command[2]:
+        ctx.problems.add(where + ("container", "command", 2),
+                         "a Python component made with `use_venv=True` (it installs into a virtualenv of its own in "
+                         "the container): kfyaml's python steps install into the image's Python; import it again "
+                         "without the argument")
+        return {}
     if installs is None or code is None:
         ctx.problems.add(where + ("container", "command", 2 if installs is None else 6),
                          "the Python component's install script or module header is not the one `@dsl.component` "
