@@ -28,6 +28,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
+from kfyaml.ir.names import is_wrapper
 from kfyaml.ir.placeholders import INPUT_PARAMETER, RUNTIME
 from kfyaml.ir.values import duration_seconds, text
 
@@ -121,11 +122,13 @@ class Run:
         futures = {}
         with ThreadPoolExecutor(max_workers=max(1, min(len(tasks), self.threads))) as pool:
             while pending or futures:
+                decided = 0  # tasks settled in this pass without running: what waits on them may be ready now
                 for name in sorted(pending):
                     deps = tasks[name].get("dependentTasks", [])
                     if any(d not in results for d in deps):
                         continue
                     pending.discard(name)
+                    decided += 1
                     always = tasks[name].get("triggerPolicy", {}).get("strategy") == "ALL_UPSTREAM_TASKS_COMPLETED"
                     failed_deps = [d for d in deps if results[d].state in FAILED]
                     if self.slots.cancelled.is_set():
@@ -133,11 +136,16 @@ class Run:
                         continue
                     if not always and failed_deps:
                         first = results[failed_deps[0]]
-                        why = f"upstream failed: {first.failed_step or self.tracker.label(path, failed_deps[0])}"
-                        results[name] = self._skip(path, name, tasks[name], "upstream_failed", why)
+                        cause = first.failed_step or self.tracker.label(path, failed_deps[0])
+                        results[name] = self._skip(path, name, tasks[name], "upstream_failed", f"upstream failed: {cause}")
+                        if is_wrapper(name):  # a condition or loop DAG has no name of its own: pass the cause on
+                            results[name] = Result("upstream_failed", failed_step=cause)
                         continue
                     futures[pool.submit(self.run_task, name, tasks[name], inputs, results, path)] = name
+                    decided -= 1
                 if not futures:
+                    if decided:
+                        continue  # a skip may have made a later task (in name order) ready
                     break
                 done, _ = wait(futures, return_when=FIRST_COMPLETED)
                 for future in done:
