@@ -67,6 +67,11 @@ def test_submit_schedule_creates_then_changes_nothing_then_updates_in_place(fake
     assert proc.stderr.splitlines()[-1] == "schedule nightly updated (rr-2) in experiment Default"
     assert list(fake.recurring) == ["rr-2"]
     assert fake.recurring["rr-2"]["trigger"]["cron_schedule"]["cron"] == "0 30 3 * * *"
+    # Sunday written as 7 reaches KFP as 0, which its scheduler (robfig/cron v1.2.0) reads.
+    (tmp_path / "p.yaml").write_text(PIPELINE.replace("0 2 * * 1-5", "0 2 * * 7"))
+    proc = _kfyaml("submit", "p.yaml", "--host", fake.url, "--schedule", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert fake.recurring["rr-3"]["trigger"]["cron_schedule"]["cron"] == "0 0 2 * * 0"
 
 
 def test_schedules_list_pause_resume_delete(fake, tmp_path):
@@ -89,10 +94,13 @@ def test_schedules_list_pause_resume_delete(fake, tmp_path):
 
 def test_a_bad_schedule_is_a_located_diagnostic(tmp_path):
     cases = {
-        '      cron: "61 2 * * *"': "5:9: error: `61 2 * * *` is not a cron expression: five fields, minute (0-59) hour "
-                                  "(0-23) day-of-month (1-31) month (1-12) day-of-week (0-6) [KY315]",
-        '      cron: "0 0 2 * * *"': "5:9: error: `0 0 2 * * *` has 6 fields; write five: minute hour day-of-month "
+        '      cron: "61 2 * * *"': "5:9: error: `61 2 * * *`: the minute field: `61` ends above the minute's maximum, "
+                                  "59 [KY315]",
+        '      cron: "0 0 2 * * *"': "5:9: error: `0 0 2 * * *`: it has 6 fields; write five: minute hour day-of-month "
                                     "month day-of-week (`0 2 * * 1-5`). kfyaml adds KFP's seconds field [KY315]",
+        '      cron: "0 0 * * 5#3"': "5:9: error: `0 0 * * 5#3`: `#` (the nth weekday of the month) is not in the grammar "
+                                    "KFP's scheduler reads (robfig/cron v1.2.0): write the days themselves, or schedule "
+                                    "more often and let a step check the date [KY315]",
     }
     for line, expected in cases.items():
         (tmp_path / "p.yaml").write_text(PIPELINE.replace('cron: "0 2 * * 1-5"', line.strip()))

@@ -1,8 +1,9 @@
-"""`schedule:` checked as KFP's scheduler would take it: the cron by croniter (a maintained parser),
-the time zone by the tz database, times by ISO 8601, params against the pipeline's.
+"""`schedule:` checked as KFP's scheduler would take it: the cron by the grammar of the parser KFP
+runs (robfig/cron v1.2.0, see robfig_cron.py), the time zone by the tz database, times by ISO
+8601, params against the pipeline's.
 
-KFP's scheduled-workflow controller reads cron with seconds first (robfig/cron);
-people write five fields, so kfyaml writes `0 <five fields>` for KFP.
+KFP's scheduled-workflow controller reads cron with seconds first; people write five fields, so
+kfyaml writes `0 <five fields>` for KFP.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ..model import Param, Schedule
 from ..quantities import duration_seconds
 from ..values import a, show, value_ok
 from .context import Context
+from .robfig_cron import CronError, kfp_cron
 
 _DESCRIPTORS = {"@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@yearly", "@annually"}
 
@@ -84,18 +86,11 @@ def schedule(ctx: Context, spec: dict, name: str, params: dict[str, Param]) -> S
 def _cron(ctx: Context, cron: str, path: Path) -> str | None:
     if cron in _DESCRIPTORS:
         return cron
-    fields = cron.split()
-    if len(fields) != 5:
-        ctx.error(path, BAD_SCHEDULE, f"`{cron}` has {len(fields)} fields; write five: minute hour day-of-month month "
-                                      "day-of-week (`0 2 * * 1-5`). kfyaml adds KFP's seconds field")
+    try:
+        return kfp_cron(cron)
+    except CronError as exc:
+        ctx.error(path, BAD_SCHEDULE, f"`{cron}`: {exc}")
         return None
-    from croniter import croniter
-
-    if not croniter.is_valid(cron):
-        ctx.error(path, BAD_SCHEDULE, f"`{cron}` is not a cron expression: five fields, minute (0-59) hour (0-23) "
-                                      "day-of-month (1-31) month (1-12) day-of-week (0-6)")
-        return None
-    return "0 " + cron
 
 
 def _iso(when: datetime.datetime | None) -> str | None:
