@@ -26,3 +26,18 @@ def test_lint_passes_on_the_repositorys_own_examples():
     proc = run_cli("lint", *files)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout == ""
+
+
+def test_run_reads_standard_input_as_lint_and_compile_do(tmp_path):
+    """`kfyaml run -`: the pipeline from standard input; relative paths from the current folder."""
+    (tmp_path / "data.txt").write_text("from the current folder\n")
+    pipeline = """name: stdin
+steps:
+  show:
+    image: alpine
+    command: [cat, data.txt]
+"""
+    proc = run_cli("run", "-", "--workdir", "wd", "--json", cwd=tmp_path, input=pipeline)
+    assert proc.returncode == 0, proc.stderr
+    log = (tmp_path / "wd" / "runs").glob("stdin-*/logs/show.log")
+    assert "from the current folder" in next(log).read_text()

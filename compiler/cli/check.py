@@ -23,7 +23,7 @@ class UsageError(Exception):
     """A mistake in how the command was called: exit 2 with this message."""
 
 
-def _check(path: str, lower: bool) -> api.Result:
+def check_source(path: str, lower: bool) -> api.Result:
     if path == STDIN:
         raw = sys.stdin.buffer.read()
         return api.compile_bytes(raw, STDIN_NAME, lower=lower)
@@ -36,8 +36,12 @@ def target(output_arg: str, source: str, result: api.Result) -> str:
         stem = (os.path.splitext(os.path.basename(source))[0] if source != STDIN
                 else result.pipeline_spec["pipelineInfo"]["name"])
         return os.path.join(output_arg, f"{stem}.ir.yaml")
-    if output_arg.endswith(("/", os.sep)):
-        raise UsageError(f"cannot write {output_arg}: there is no folder {output_arg.rstrip('/' + os.sep)}")
+    if output_arg.endswith(("/", os.sep)):  # a folder by its trailing slash: made, as `mkdir -p` would
+        try:
+            os.makedirs(output_arg, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot write {output_arg}: {exc.strerror or exc}") from None
+        return target(output_arg, source, result)
     folder = os.path.dirname(os.path.abspath(output_arg))
     if not os.path.isdir(folder):
         raise UsageError(f"cannot write {output_arg}: the folder {os.path.dirname(output_arg) or folder} does not exist")
@@ -68,7 +72,7 @@ def write_atomically(path: str, text: str) -> None:
 
 
 def cmd_compile(args, style: Style) -> int:
-    result = _check(args.file, lower=True)
+    result = check_source(args.file, lower=True)
     output.diagnostics(result, sys.stderr, style)
     if not result.ok:
         errors = sum(d.severity is Severity.ERROR for d in result.diagnostics)
@@ -98,7 +102,7 @@ def cmd_lint(args, style: Style) -> int:
     tests = [path for path in args.files if path.endswith(TEST_SUFFIXES)]
     for path in tests:
         print(f"{path}: a pipeline test file, skipped: `kfyaml test {path}` checks and runs it", file=sys.stderr)
-    results = [_check(path, lower=False) for path in args.files if path not in tests]
+    results = [check_source(path, lower=False) for path in args.files if path not in tests]
     failed = any(r.fails_lint for r in results)
     everything = list(dict.fromkeys(d for r in results for d in r.diagnostics))  # a configuration's problems once
     if args.format == "json":

@@ -16,7 +16,7 @@ import tempfile
 from .. import api
 from ..codes import INTERNAL_ERROR
 from . import output
-from .check import UsageError
+from .check import UsageError, check_source
 from .output import Style
 
 EXTRAS = {"kfp": ("kfp", "the KFP SDK"), "lsp": ("pygls", "the language server library")}  # extra -> (module it brings, what it is)
@@ -43,8 +43,9 @@ def params(pairs: list[str]) -> dict:
 
 
 def _compiled(path: str, style: Style) -> api.Result | None:
-    """Compile for run/submit, printing any diagnostics; None when there are errors."""
-    result = api.compile_file(path)
+    """Compile for run/submit, printing any diagnostics; None when there are errors. `-` reads standard
+    input, as lint and compile do (paths in it are relative to the current folder)."""
+    result = check_source(path, lower=True)
     output.diagnostics(result, sys.stderr, style)
     return result if result.ok else None
 
