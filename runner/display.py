@@ -118,15 +118,14 @@ def summary(records: list[StepRecord], result: Result, run_dir, stream=None, col
     """The end of a run: each step's state, time and log (relative to the run's folder), then the outputs."""
     stream = stream or sys.stderr
     console = console or _console(stream, color)
-    title = f"run {result.state}: {_shown_path(run_dir, os.getcwd())}"
-    if quiet:
-        print(title, file=stream)
-    else:
+    # The run's folder whole on one line at any width, so it can be copied (a table title would wrap it).
+    print(f"run {result.state}: {_shown_path(run_dir, os.getcwd())}", file=stream)
+    if not quiet:
         from rich.table import Table
         from rich.text import Text
 
         with_logs = console.width >= 100  # on a narrow terminal the failures below still name their logs
-        table = Table(title=Text(title), title_justify="left")
+        table = Table()
         table.add_column("step", overflow="fold")
         table.add_column("state", overflow="fold")
         table.add_column("time", justify="right", no_wrap=True)

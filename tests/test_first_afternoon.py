@@ -41,3 +41,40 @@ steps:
     assert proc.returncode == 0, proc.stderr
     log = (tmp_path / "wd" / "runs").glob("stdin-*/logs/show.log")
     assert "from the current folder" in next(log).read_text()
+
+
+def test_the_run_folder_is_printed_whole_on_a_terminal_80_columns_wide(tmp_path):
+    """The path is what a user copies next: no line break inside it, whatever the width (issue 19, 9)."""
+    import fcntl
+    import os
+    import pty
+    import re
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    (tmp_path / "p.yaml").write_text("name: wide\nsteps:\n  hello:\n    image: alpine\n    command: [echo, hi]\n")
+    workdir = tmp_path / ("a-workdir-with-a-rather-long-name-" * 3)
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
+    proc = subprocess.Popen([sys.executable, "-m", "kfyaml.compiler.cli", "run", "p.yaml", "--workdir", str(workdir)],
+                            cwd=tmp_path, stdin=terminal, stdout=terminal, stderr=terminal, env=env)
+    os.close(terminal)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the terminal closed: the process ended
+            break
+        if not chunk:
+            break
+        out += chunk
+    assert proc.wait(timeout=120) == 0
+    os.close(controller)
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.decode(errors="replace"))
+    run_dir = next((workdir / "runs").iterdir())
+    lines = [line for line in text.replace("\r", "").splitlines() if line.startswith("run succeeded: ")]
+    assert lines == [f"run succeeded: {os.path.relpath(run_dir, tmp_path)}"]
+    assert len(lines[0]) > 80
