@@ -70,11 +70,24 @@ def _default_catalog() -> Catalog:
 
 def check_file(path: str, catalog: Catalog | None = None, display: str | None = None) -> Result:
     """Every check, no lowering: what `kfyaml lint` runs."""
-    return _run(lambda: load_file(path, display), catalog, lower=False)
+    return _run(lambda: load_file(path, display), catalog, lower=False, source=lambda: _file_lines(path))
 
 
 def compile_file(path: str, catalog: Catalog | None = None, display: str | None = None) -> Result:
-    return _run(lambda: load_file(path, display), catalog, lower=True)
+    return _run(lambda: load_file(path, display), catalog, lower=True, source=lambda: _file_lines(path))
+
+
+def _file_lines(path: str) -> list[str]:
+    """A file's lines for showing a YAML syntax error under its line; none for what cannot be shown."""
+    from .load import MAX_BYTES
+
+    try:
+        if os.path.getsize(path) > MAX_BYTES:
+            return []
+        with open(path, "rb") as fh:
+            return fh.read().decode("utf-8", "replace").splitlines()
+    except OSError:
+        return []
 
 
 def compile_bytes(raw: bytes, file: str = "<string>", catalog: Catalog | None = None, lower: bool = True,
@@ -91,19 +104,23 @@ def compile_bytes(raw: bytes, file: str = "<string>", catalog: Catalog | None = 
         where = os.path.join(os.path.abspath(folder or os.getcwd()), os.path.basename(file))
         return LoadResult(dataclasses.replace(loaded.document, source_path=where), loaded.diagnostics)
 
-    return _run(load, catalog, lower=lower)
+    return _run(load, catalog, lower=lower, source=lambda: raw[:MAX_SHOWN].decode("utf-8", "replace").splitlines())
 
 
-def _run(load: Callable[[], LoadResult], catalog: Catalog | None, lower: bool) -> Result:
+MAX_SHOWN = 10 * 1024 * 1024  # text larger than a pipeline may be is not shown under its errors
+
+
+def _run(load: Callable[[], LoadResult], catalog: Catalog | None, lower: bool,
+         source: Callable[[], list[str]] = list) -> Result:
     with gc_paused():
-        return _checked(load(), catalog, lower)
+        return _checked(load(), catalog, lower, source)
 
 
-def _checked(loaded: LoadResult, catalog: Catalog | None, lower: bool) -> Result:
+def _checked(loaded: LoadResult, catalog: Catalog | None, lower: bool, source: Callable[[], list[str]] = list) -> Result:
     doc = loaded.document
-    if doc is None:
+    if doc is None:  # not YAML a pipeline can hold: the error is still shown under its line
         file = loaded.diagnostics[0].file
-        return Result(file, sort_unique(loaded.diagnostics), [])
+        return Result(file, sort_unique(loaded.diagnostics), source())
     try:
         reset_suggestions()
         chain = (os.path.realpath(doc.source_path),) if doc.source_path else ()

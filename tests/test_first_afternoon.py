@@ -78,3 +78,13 @@ def test_the_run_folder_is_printed_whole_on_a_terminal_80_columns_wide(tmp_path)
     lines = [line for line in text.replace("\r", "").splitlines() if line.startswith("run succeeded: ")]
     assert lines == [f"run succeeded: {os.path.relpath(run_dir, tmp_path)}"]
     assert len(lines[0]) > 80
+
+
+def test_a_yaml_syntax_error_shows_its_line_with_a_caret(tmp_path):
+    (tmp_path / "p.yaml").write_text("name: x\nsteps:\n  a: [unclosed\n  b: 1\n")
+    proc = run_cli("lint", "p.yaml", cwd=tmp_path)
+    assert (proc.returncode, proc.stdout) == (1, "p.yaml:4:4: error: did not find expected ',' or ']' (while parsing a "
+                                                 "flow sequence) [KY101]\n  4 |   b: 1\n    |    ^\n")
+    proc = run_cli("lint", "-", cwd=tmp_path, input="name: x\nsteps: [\n")
+    assert proc.stdout == ("<stdin>:3:1: error: did not find expected node content (while parsing a flow node) "
+                           "[KY101]\n")  # past the last line: nothing to show under it
