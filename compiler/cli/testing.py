@@ -104,7 +104,11 @@ def _case(name, case, where, at, result, labels, ids, pipeline_path, workdir) ->
         if step not in ids:
             outcome.failures.append(f"{at(*where, 'mocks', step, key=True)}: no step \"{step}\" in the pipeline")
             continue
-        mocks[task_name(step)] = mock if isinstance(mock, dict) and "outputs" in mock else {"outputs": mock}
+        given = mock if isinstance(mock, dict) and "outputs" in mock else {"outputs": mock}
+        inner = ("outputs",) if given is mock else ()
+        for rel, key, message in mock_problems(ids[step], given.get("outputs") or {}):
+            outcome.failures.append(f"{at(*where, 'mocks', step, *inner, *rel, key=key)}: {message}")
+        mocks[task_name(step)] = given
     expect = case.get("expect") or {}
     for key in expect:
         if key not in _EXPECT_KEYS:
@@ -135,6 +139,33 @@ def _case(name, case, where, at, result, labels, ids, pipeline_path, workdir) ->
     if ended.internal_error:
         outcome.error = f"internal error in kfyaml run: {ended.internal_error}"
     return outcome
+
+
+def mock_problems(step, outputs: dict) -> list[tuple[tuple, bool, str]]:
+    """What is wrong with a mock of `step`, before anything runs: (where in the mock, at the key?, message).
+    A value of the wrong type would otherwise reach a condition or a step and fail there, far from here."""
+    from ..values import a, show, value_ok
+
+    ports = step.component.outputs if step.component is not None else {}
+    if step.component is None:
+        return [((), True, f'"{step.id}" is a {step.kind} step; mock the steps inside it')]
+    problems = []
+    for name, value in outputs.items():
+        port = ports.get(name)
+        if port is None:
+            known = ", ".join(ports) or "none"
+            problems.append(((name,), True, f'"{step.id}" has no output "{name}"; its outputs: {known}'))
+        elif port.type.is_artifact and not isinstance(value, str):
+            problems.append(((name,), False, f'output "{name}" of "{step.id}" is {a(port.type)} artifact: give the '
+                                             f"path of a file or folder (relative to the pipeline), not {show(value)}"))
+        elif not port.type.is_artifact and not value_ok(value, port.type):
+            problems.append(((name,), False, f'output "{name}" of "{step.id}" is {a(port.type)}, but the mock gives '
+                                             f"{show(value)}"))
+    missing = [n for n, p in ports.items() if n not in outputs and not p.type.is_artifact]
+    if missing:
+        problems.append(((), True, f'the mock of "{step.id}" gives no value for its output "{missing[0]}" '
+                                   f"({ports[missing[0]].type})"))
+    return problems
 
 
 _MAPPINGS = ("params", "mocks", "expect")
