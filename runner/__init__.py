@@ -13,6 +13,7 @@ document a KFP backend runs, reading it through the IR vocabulary
     cache.py         a content-addressed cache of step results
     environments.py  a virtual environment per requirement set
     records.py       step records, the run's result, user errors and kfyaml bugs
+    run_folders.py   a new folder per run under WORKDIR/runs
     display.py       the live view, the summary, --json
     submit.py        the IR to a KFP API server through `kfp.Client`
 """

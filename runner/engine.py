@@ -37,6 +37,7 @@ from .cache import Cache, cache_key
 from .conditions import Conditions
 from .params import typed
 from .records import FAILED, Result, RunError, StepRecord
+from .run_folders import new_run_dir
 from .tracker import Tracker
 
 __all__ = ["Run", "Result", "RunError", "StepRecord"]
@@ -63,7 +64,7 @@ class Run:
         self.base_dir = Path(base_dir or ".").resolve()
         self.local = local or local_platform.Local(environ=dict(os.environ))
         self.workdir = Path(workdir).resolve()
-        self.run_dir = self.workdir / "runs" / f"{spec['pipelineInfo']['name']}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+        self.run_dir = new_run_dir(self.workdir / "runs", f"{spec['pipelineInfo']['name']}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
         self.cache = Cache(self.workdir / "cache")
         self.use_cache = use_cache
         self.on_event = on_event or (lambda record: None)
@@ -368,6 +369,7 @@ class Run:
 
     def _finish(self, record: StepRecord, result: Result) -> Result:
         record.outputs = result.outputs["parameters"]
+        record.artifacts = {name: [a["uri"] for a in arts] for name, arts in result.outputs["artifacts"].items()}
         self.on_event(record)
         return result
 

@@ -34,6 +34,7 @@ class StepRecord:
     error: str | None = None
     outputs: dict = dataclasses.field(default_factory=dict)
     inputs: dict = dataclasses.field(default_factory=dict)  # what the step received (values, artifact paths)
+    artifacts: dict = dataclasses.field(default_factory=dict)  # its output artifacts' paths, by output name
 
     @property
     def seconds(self) -> float:

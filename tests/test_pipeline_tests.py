@@ -56,7 +56,8 @@ def test_failed_expectations_and_bad_mocks_are_reported_at_their_lines(tmp_path)
     assert out[1].startswith("  wrong FAILED")
     assert out[2] == '    conditional_deploy.test.yaml:10:13: expected "deploy" to have run, but it skipped (if: false)'
     assert out[3] == '    conditional_deploy.test.yaml:11:27: output "accuracy" is 0.7, expected 0.9'
-    assert out[4].startswith('    conditional_deploy.test.yaml:13:27: "evaluate" received model = [')
+    assert out[4] == ('    conditional_deploy.test.yaml:13:27: "evaluate" received the wrong model: nothing does not exist '
+                      "(paths are relative to the pipeline's folder, as mocks' are)")
     assert out[5].startswith("  bad_mock FAILED")
     assert out[6] == '    conditional_deploy.test.yaml:16:7: no step "nothere" in the pipeline'
     assert out[7].startswith("  missing_artifact FAILED")
@@ -127,3 +128,45 @@ def test_a_malformed_test_file_is_reported_not_a_traceback(tmp_path, text, expec
     proc = run_cli("test", "t.test.yaml", cwd=tmp_path)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert f"    {expected}" in proc.stdout.splitlines()
+
+
+def test_artifact_input_expectations_name_a_file_or_a_step_output(tmp_path):
+    """An artifact input is a run-folder path no test knows in advance (issue 19, point 3): the expectation
+    names the file it should hold (compared by content) or the step output it should be (by identity)."""
+    shutil.copy(EXAMPLES / "conditional_deploy.yaml", tmp_path / "conditional_deploy.yaml")
+    shutil.copytree(EXAMPLES / "testdata", tmp_path / "testdata")
+    (tmp_path / "conditional_deploy.test.yaml").write_text(textwrap.dedent("""\
+        x-mocks: &mocks
+          preprocess: {train: testdata/rows.csv, test: testdata/rows.csv, train_rows: 2, test_rows: 1, features: [a]}
+          train: {model: testdata/model, metrics: testdata/metrics.json, train_accuracy: 0.97}
+          evaluate: {accuracy: 0.93, f1: 0.9, metrics: testdata/metrics.json, classification_metrics: testdata/metrics.json}
+          deploy: {applied: true, url: u, manifest: testdata/manifest.yaml, previous: testdata/manifest.yaml}
+        cases:
+          right:
+            params: {threshold: 0.9}
+            mocks: *mocks
+            expect:
+              inputs:
+                evaluate: {model: testdata/model, test: "${{ steps.preprocess.outputs.test }}"}
+                deploy: {model: steps.train.outputs.model}
+          wrong:
+            params: {threshold: 0.9}
+            mocks: *mocks
+            expect:
+              inputs:
+                evaluate: {model: testdata/metrics.json, test: steps.train.outputs.model}
+                deploy: {model: testdata/nothing-here}
+        """))
+    proc = run_cli("test", "conditional_deploy.test.yaml", "--workdir", "w", cwd=tmp_path)
+    assert proc.returncode == 1
+    lines = [line.split(" (")[0] if "PASSED" in line or "FAILED" in line else line for line in proc.stdout.splitlines()]
+    assert len(list((tmp_path / "w" / "runs").iterdir())) == 2
+    assert lines[1:3] == ["  right PASSED", "  wrong FAILED"]
+    failures = [line.strip() for line in lines[3:-1]]
+    assert failures[0].startswith('conditional_deploy.test.yaml:19:27: "evaluate" received the wrong model: the '
+                                  "artifact it received (")
+    assert failures[0].endswith("/outputs/train/model) differs from testdata/metrics.json")
+    assert failures[1].startswith('conditional_deploy.test.yaml:19:56: "evaluate" received the wrong test: it received ')
+    assert failures[1].endswith("/outputs/train/model)") and "/outputs/preprocess/test, not that output (" in failures[1]
+    assert failures[2] == ('conditional_deploy.test.yaml:20:25: "deploy" received the wrong model: testdata/nothing-here '
+                           "does not exist (paths are relative to the pipeline's folder, as mocks' are)")

@@ -18,6 +18,7 @@ from xml.sax.saxutils import quoteattr
 from ..diagnostics import printable
 from ..load import load_file
 from .check import UsageError
+from .expected_artifacts import mismatch
 
 _CASE_KEYS = {"params", "mocks", "expect"}
 _EXPECT_KEYS = {"ran", "skipped", "failed", "branches", "outputs", "inputs"}
@@ -131,7 +132,7 @@ def _case(name, case, where, at, result, labels, ids, pipeline_path, workdir) ->
             key = part.split("[")[0]
             if key in labels:
                 states.setdefault(labels[key], []).append(record)
-    _expectations(outcome, expect, where, at, states, ids, ended)
+    _expectations(outcome, expect, where, at, states, ids, ended, os.path.dirname(pipeline_path))
     allowed = set(expect.get("failed") or [])
     for record in run.records:  # a step that fails unexpected fails the case, with its error
         if record.state in ("failed", "timed_out") and not any(s in allowed for s, rs in states.items() if record in rs):
@@ -194,7 +195,7 @@ def _form(case) -> tuple[tuple, str] | None:
     return None
 
 
-def _expectations(outcome, expect, where, at, states, ids, ended) -> None:
+def _expectations(outcome, expect, where, at, states, ids, ended, base: str) -> None:
     def check(step, kind, i):
         place = at(*where, "expect", kind, i)
         if step not in ids:
@@ -231,10 +232,22 @@ def _expectations(outcome, expect, where, at, states, ids, ended) -> None:
         if got != wanted:
             outcome.failures.append(f"{at(*where, 'expect', 'outputs', name)}: output \"{name}\" is "
                                     f"{json.dumps(got)}, expected {json.dumps(wanted)}")
+    def produced(step: str, output: str) -> list[str] | None:
+        paths = [p for r in states.get(step, []) for p in r.artifacts.get(output, [])]
+        return paths or None
+
     for step, inputs in (expect.get("inputs") or {}).items():
         records = [r for r in states.get(step, []) if r.inputs]
+        ports = ids[step].component.inputs if step in ids and ids[step].component is not None else {}
         for input_name, wanted in (inputs or {}).items():
             got = records[0].inputs.get(input_name, "<not set>") if records else "<the step did not run>"
+            port = ports.get(input_name)
+            if port is not None and port.type.is_artifact and isinstance(got, list):
+                why = mismatch(got, wanted, base, produced)
+                if why:
+                    outcome.failures.append(f"{at(*where, 'expect', 'inputs', step, input_name)}: \"{step}\" "
+                                            f"received the wrong {input_name}: {why}")
+                continue
             if got != wanted:
                 outcome.failures.append(f"{at(*where, 'expect', 'inputs', step, input_name)}: \"{step}\" received "
                                         f"{input_name} = {json.dumps(got)}, expected {json.dumps(wanted)}")
