@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 
-from .submit import FAILED_STATES, SUCCEEDED, SubmitError, api_errors, client_for, experiment_id
+from .submit import FAILED_STATES, SUCCEEDED, SubmitError, api_errors, client_for, every_page, experiment_id
 
 STILL_GOING = 3
 
@@ -30,7 +30,11 @@ def command(action: str, run_id: str | None, host: str, experiment: str | None, 
     with api_errors(host, token):
         if action == "list":
             exp = experiment_id(client, experiment, namespace, host, token, create=False) if experiment else None
-            runs = client.list_runs(experiment_id=exp, namespace=namespace, page_size=100, sort_by="created_at desc").runs or []
+            # The state is filtered by the server (a v2beta1 filter field), so the failed run on page 2 is found.
+            wanted = json.dumps({"predicates": [{"key": "state", "operation": "EQUALS", "string_value": state.upper()}]}
+                                ) if state else None
+            runs = every_page(client.list_runs, "runs", experiment_id=exp, namespace=namespace, sort_by="created_at desc",
+                              filter=wanted)
             rows = [_row(r) for r in runs if state is None or _state(r) == state.upper()]
             if as_json:
                 json.dump(rows, out, indent=2)

@@ -11,13 +11,16 @@ from __future__ import annotations
 import json
 import sys
 
-from .submit import SubmitError, api_errors, client_for, experiment_id
+from .submit import SubmitError, api_errors, client_for, every_page, experiment_id
+
+
+def _name_filter(name: str) -> str:
+    return json.dumps({"predicates": [{"key": "display_name", "operation": "EQUALS", "string_value": name}]})
 
 
 def _by_name(client, experiment: str, name: str) -> list:
-    found = client.list_recurring_runs(experiment_id=experiment, page_size=100, filter=json.dumps(
-        {"predicates": [{"key": "display_name", "operation": "EQUALS", "string_value": name}]}))
-    return [r for r in (found.recurring_runs or []) if r.display_name == name]
+    found = every_page(client.list_recurring_runs, "recurring_runs", experiment_id=experiment, filter=_name_filter(name))
+    return [r for r in found if r.display_name == name]
 
 
 def _wanted(plan: dict, params: dict, spec: dict) -> dict:
@@ -58,15 +61,17 @@ def apply(ir_path: str, spec: dict, plan: dict, host: str, params: dict, experim
         if len(existing) == 1 and _existing(existing[0]) == wanted:
             print(f"schedule {plan['name']} is unchanged ({existing[0].recurring_run_id})", file=out)
             return 0
-        for old in existing:
-            client.delete_recurring_run(old.recurring_run_id)
+        # The new one first: a create that fails leaves the old schedule running, as it was.
         created = client.create_recurring_run(
             experiment_id=exp, job_name=plan["name"], cron_expression=plan.get("cron"),
             interval_second=plan.get("interval_s"), max_concurrency=plan.get("max_concurrency", 1),
             no_catchup=not plan.get("catchup", True), params=params, pipeline_package_path=ir_path,
             start_time=plan.get("start"), end_time=plan.get("end"))
         if not getattr(created, "recurring_run_id", None):
-            raise SubmitError(f"the KFP API at {host} did not return the new schedule's id")
+            raise SubmitError(f"the KFP API at {host} did not return the new schedule's id; the old one "
+                              "(if any) was left as it was")
+        for old in existing:
+            client.delete_recurring_run(old.recurring_run_id)
         verb = "updated" if existing else "created"
         print(f"schedule {plan['name']} {verb} ({created.recurring_run_id}) in experiment {experiment}", file=out)
         return 0
@@ -79,7 +84,7 @@ def manage(action: str, name: str | None, host: str, experiment: str | None, nam
     with api_errors(host, token):
         exp = experiment_id(client, experiment, namespace, host, token, create=False) if experiment else None
         if action == "list":
-            listed = client.list_recurring_runs(experiment_id=exp, page_size=100).recurring_runs or []
+            listed = every_page(client.list_recurring_runs, "recurring_runs", experiment_id=exp)
             rows = [{"id": r.recurring_run_id, "name": r.display_name, "enabled": str(r.mode).upper().endswith("ENABLE"),
                      "trigger": (r.trigger.cron_schedule.cron if r.trigger and r.trigger.cron_schedule
                                  else f"every {r.trigger.periodic_schedule.interval_second}s" if r.trigger else "")}
@@ -91,10 +96,14 @@ def manage(action: str, name: str | None, host: str, experiment: str | None, nam
                 for row in rows:
                     print(f"{row['name']}  {'enabled' if row['enabled'] else 'paused'}  {row['trigger']}  {row['id']}", file=out)
             return 0
-        matches = [r for r in (client.list_recurring_runs(experiment_id=exp, page_size=100).recurring_runs or [])
+        matches = [r for r in every_page(client.list_recurring_runs, "recurring_runs", experiment_id=exp)
                    if r.display_name == name or r.recurring_run_id == name]
         if not matches:
             raise SubmitError(f"no schedule named {name!r} at {host}")
+        experiments = sorted({str(r.experiment_id) for r in matches})
+        if len(experiments) > 1:  # the same name in several experiments: say which, never act on all
+            raise SubmitError(f"{len(matches)} schedules are named {name!r} at {host}, in experiments "
+                              f"{', '.join(experiments)}: give --experiment, or the schedule's id")
         for run in matches:
             {"pause": client.disable_recurring_run, "resume": client.enable_recurring_run,
              "delete": client.delete_recurring_run}[action](run.recurring_run_id)

@@ -80,6 +80,22 @@ def submit(ir_path: str, host: str, params: dict, namespace: str | None = None, 
         return _follow(client, run.run_id, timeout, poll_seconds, out)
 
 
+MAX_LISTED = 10_000  # a bound on what one listing reads, page by page
+
+
+def every_page(list_call, field: str, **query) -> list:
+    """All items of a KFP list call, following `next_page_token` page after page (KFP answers 100 at
+    most per page; the 101st schedule or the failed run on page 2 must be seen too)."""
+    items, token = [], ""
+    while len(items) < MAX_LISTED:
+        page = list_call(page_size=100, page_token=token, **query)
+        items += getattr(page, field) or []
+        token = getattr(page, "next_page_token", None) or ""
+        if not token:
+            break
+    return items
+
+
 def client_for(host: str, namespace: str | None, token: str | None):
     """A kfp.Client for a host that answered the health check."""
     import warnings

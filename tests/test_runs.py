@@ -49,3 +49,20 @@ def test_list_get_cancel_retry(fake):
     assert _kfyaml("runs", "get", "run-1", "--host", fake.url).returncode == 0
     proc = _kfyaml("runs", "get", "nothere", "--host", fake.url)
     assert proc.returncode == 1 and proc.stderr.startswith(f"kfyaml runs: the KFP API at {fake.url} answered 404")
+
+
+def test_a_failed_run_on_page_two_is_found_by_the_servers_filter(fake):
+    """`runs list --state FAILED` asks the server to filter (v2beta1's `state` field) and reads every page
+    (issue 19, point 6): 150 runs, the failed one the oldest."""
+    for n in range(150):
+        fake.runs[f"run-{n}"] = {"run_id": f"run-{n}", "display_name": f"r{n}", "experiment_id": "exp-1",
+                                 "state": "FAILED" if n == 0 else "SUCCEEDED"}
+    proc = _kfyaml("runs", "list", "--host", fake.url, "--json", "--state", "FAILED")
+    assert proc.returncode == 0, proc.stderr
+    assert [r["id"] for r in json.loads(proc.stdout)] == ["run-0"]
+    proc = _kfyaml("runs", "list", "--host", fake.url, "--json")
+    assert len(json.loads(proc.stdout)) == 150
+    listed = [r for r in fake.requests if r["method"] == "GET" and r["path"] == f"{API}/runs"]
+    assert json.loads(listed[0]["query"]["filter"][0])["predicates"] == [
+        {"key": "state", "operation": "EQUALS", "string_value": "FAILED"}]
+    assert len(listed) == 1 + 2

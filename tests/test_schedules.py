@@ -109,3 +109,46 @@ def test_a_bad_schedule_is_a_located_diagnostic(tmp_path):
     (tmp_path / "p.yaml").write_text(PIPELINE.replace("Europe/Paris", "Mars/Olympus"))
     assert run_cli("lint", "p.yaml", "-q", cwd=tmp_path).stdout == (
         'p.yaml:6:13: error: "Mars/Olympus" is not a time zone; write an IANA name such as `Europe/Paris` or `UTC` [KY315]\n')
+
+
+def _recurring(fake, n: int, name: str, experiment: str = "exp-1") -> None:
+    fake.recurring[f"rr-x{n}"] = {"recurring_run_id": f"rr-x{n}", "display_name": name, "experiment_id": experiment,
+                                  "mode": "ENABLE", "status": "ENABLED",
+                                  "trigger": {"cron_schedule": {"cron": "0 0 2 * * *"}}}
+
+
+def test_every_page_of_schedules_is_read(fake, tmp_path):
+    """131 recurring runs are two pages of KFP's answer (issue 19, point 6): all listed, and one on
+    page 2 is found by name."""
+    for n in range(131):
+        _recurring(fake, n, f"schedule-{n:03d}")
+    proc = _kfyaml("schedules", "list", "--host", fake.url, "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert len(json.loads(proc.stdout)) == 131
+    proc = _kfyaml("schedules", "pause", "schedule-130", "--host", fake.url, cwd=tmp_path)
+    assert (proc.returncode, proc.stdout) == (0, "schedule schedule-130 paused (rr-x130)\n")
+    assert fake.recurring["rr-x130"]["mode"] == "DISABLE"
+    pages = [r for r in fake.requests if r["method"] == "GET" and r["path"] == f"{API}/recurringruns"]
+    assert len(pages) == 4  # two pages for the list, two for the pause
+    assert fake.violations == []
+
+
+def test_one_name_in_two_experiments_asks_for_the_experiment(fake, tmp_path):
+    _recurring(fake, 1, "nightly", "exp-1")
+    _recurring(fake, 2, "nightly", "exp-2")
+    proc = _kfyaml("schedules", "pause", "nightly", "--host", fake.url, cwd=tmp_path)
+    assert (proc.returncode, proc.stderr) == (1, f"kfyaml schedules: 2 schedules are named 'nightly' at {fake.url}, in "
+                                                 "experiments exp-1, exp-2: give --experiment, or the schedule's id\n")
+    assert {r["mode"] for r in fake.recurring.values()} == {"ENABLE"}  # neither was paused
+
+
+def test_a_replacement_that_fails_to_create_leaves_the_old_schedule_running(fake, tmp_path):
+    (tmp_path / "p.yaml").write_text(PIPELINE)
+    assert _kfyaml("submit", "p.yaml", "--host", fake.url, "--schedule", cwd=tmp_path).returncode == 0
+    fake.refuse_creates = True
+    (tmp_path / "p.yaml").write_text(PIPELINE.replace("0 2 * * 1-5", "30 3 * * *"))
+    proc = _kfyaml("submit", "p.yaml", "--host", fake.url, "--schedule", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert list(fake.recurring) == ["rr-1"]  # the old one, untouched
+    assert fake.recurring["rr-1"]["trigger"]["cron_schedule"]["cron"] == "0 0 2 * * 1-5"
+    assert not [r for r in fake.requests if r["method"] == "DELETE"]

@@ -32,6 +32,7 @@ class FakeKfp:
         self.runs: dict[str, dict] = {}
         self.recurring: dict[str, dict] = {}
         self.created_recurring = 0
+        self.refuse_creates = False  # answer recurring-run creates with an error, as a failing server would
         self.run_states = list(run_states)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -130,8 +131,9 @@ class FakeKfp:
             self.runs[run["run_id"]] = run
             return 200, run
         if path == f"{API}/runs" and method == "GET":
-            found = list(self.runs.values())
-            return 200, {"runs": found, "total_size": len(found)} if found else {}
+            state = _filter_value(query, "state")
+            found = [r for r in self.runs.values() if state is None or r.get("state") == state]
+            return 200, _page("runs", found, query)
         if path.startswith(f"{API}/runs/") and ":" in path and method == "POST":
             rid, verb = path.rsplit("/", 1)[1].split(":", 1)
             if rid not in self.runs:
@@ -146,6 +148,8 @@ class FakeKfp:
                 run["state"] = self.run_states.pop(0)
             return 200, run
         if path == f"{API}/recurringruns" and method == "POST":
+            if self.refuse_creates:
+                return 500, {"error": "the scheduler is unavailable", "code": 14}
             self.created_recurring += 1
             run = {**body, "recurring_run_id": f"rr-{self.created_recurring}", "status": "ENABLED"}
             self.recurring[run["recurring_run_id"]] = run
@@ -155,7 +159,7 @@ class FakeKfp:
             experiment = query.get("experiment_id", [None])[0]
             found = [r for r in self.recurring.values() if (wanted is None or r["display_name"] == wanted)
                      and (experiment is None or r.get("experiment_id") == experiment)]
-            return 200, {"recurringRuns": found, "total_size": len(found)} if found else {}
+            return 200, _page("recurringRuns", found, query)
         if path.startswith(f"{API}/recurringruns/"):
             rid, _, verb = path.rsplit("/", 1)[1].partition(":")
             if rid not in self.recurring:
@@ -171,14 +175,30 @@ class FakeKfp:
 
 
 def _filter_name(query) -> str | None:
+    return _filter_value(query, "display_name", "name")
+
+
+def _filter_value(query, *keys: str) -> str | None:
     raw = query.get("filter", [None])[0]
     if not raw:
         return None
     predicates = json.loads(raw).get("predicates", [])
     for p in predicates:
-        if p.get("key") in ("display_name", "name"):
+        if p.get("key") in keys:
             return p.get("string_value") or p.get("stringValue")
     return None
+
+
+def _page(field: str, found: list, query) -> dict:
+    """One page, as KFP's list endpoints answer: `page_size` items (KFP caps it at 100) from the opaque
+    `page_token`, and the next page's token while there is one."""
+    size = min(int(query.get("page_size", ["10"])[0] or 10), 100)
+    start = int(query.get("page_token", ["0"])[0] or 0)
+    page = found[start:start + size]
+    out = {field: page, "total_size": len(found)} if page else {}
+    if start + size < len(found):
+        out["next_page_token"] = str(start + size)
+    return out
 
 
 def _multipart(content_type: str, raw: bytes) -> dict:
