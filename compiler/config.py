@@ -74,6 +74,30 @@ def _for_folder(folder: str) -> Config:
         folder = parent
 
 
+def project_root(folder: str) -> str | None:
+    """The project a folder belongs to: the nearest folder up from it with `.kfyaml.yaml`, a
+    `pyproject.toml` with `[tool.kfyaml]`, or a git repository's root; None outside any."""
+    folder = os.path.abspath(folder)
+    while True:
+        if os.path.isfile(os.path.join(folder, ".kfyaml.yaml")) or os.path.isdir(os.path.join(folder, ".git")):
+            return folder
+        toml_file = os.path.join(folder, "pyproject.toml")
+        if os.path.isfile(toml_file) and _from_pyproject(toml_file) is not None:
+            return folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
+def default_workdir(pipeline: str | None) -> str:
+    """Where runs, logs and the cache live when `--workdir` is not given: `.kfyaml` at the project root of
+    the pipeline (or of the current folder), so running from another folder reuses the same cache;
+    beside the pipeline outside any project."""
+    start = os.path.dirname(os.path.abspath(pipeline)) if pipeline and pipeline != "-" else os.getcwd()
+    return os.path.join(project_root(start) or start, ".kfyaml")
+
+
 def shown_beside(config: Config, pipeline_path: str, pipeline_shown: str) -> Config:
     """The configuration with its problems named the way the pipeline file is named (relative or not)."""
     if not config.problems:

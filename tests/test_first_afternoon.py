@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
 from conftest import EXAMPLES, run_cli
 
 
@@ -88,3 +89,24 @@ def test_a_yaml_syntax_error_shows_its_line_with_a_caret(tmp_path):
     proc = run_cli("lint", "-", cwd=tmp_path, input="name: x\nsteps: [\n")
     assert proc.stdout == ("<stdin>:3:1: error: did not find expected node content (while parsing a flow node) "
                            "[KY101]\n")  # past the last line: nothing to show under it
+
+
+@pytest.mark.slow
+def test_runs_and_the_cache_live_at_the_project_root_whatever_the_current_folder(tmp_path):
+    """Issue 19, point 10: from the project root or a folder below it, one `.kfyaml/`, one cache."""
+    import json
+    import subprocess
+
+    project = tmp_path / "project"
+    (project / "pipelines").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    (project / "pipelines" / "p.yaml").write_text("name: p\nsteps:\n  a:\n    image: alpine\n    command: [echo, hi]\n")
+    first = run_cli("run", "p.yaml", "--json", cwd=project / "pipelines")
+    assert first.returncode == 0, first.stderr
+    second = run_cli("run", "pipelines/p.yaml", "--json", cwd=project)
+    assert json.loads(second.stdout)["steps"]["a"]["state"] == "cached"
+    assert sorted(p.name for p in (project / ".kfyaml").iterdir()) == [".gitignore", "cache", "runs"]
+    assert (project / ".kfyaml" / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert not (project / "pipelines" / ".kfyaml").exists()
+    cache = run_cli("cache", cwd=project / "pipelines")
+    assert cache.stdout.splitlines()[0].endswith(f"in {project / '.kfyaml' / 'cache'}")

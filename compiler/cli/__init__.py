@@ -147,7 +147,7 @@ def _parser() -> argparse.ArgumentParser:
     test = _subparser(sub, "test", common)
     test.add_argument("files", nargs="+", metavar="FILE", help="test files (pipeline.test.yaml)")
     test.add_argument("--junit-xml", metavar="PATH", default=None, help="also write a JUnit XML report")
-    test.add_argument("--workdir", default=".kfyaml", help="where the test runs live (default: .kfyaml)")
+    test.add_argument("--workdir", default=None, help="where the test runs live (default: .kfyaml at the project root)")
     _subparser(sub, "lsp", common)
     graph = _subparser(sub, "graph", common)
     graph.add_argument("file", metavar="FILE")
@@ -161,7 +161,8 @@ def _parser() -> argparse.ArgumentParser:
     run = _subparser(sub, "run", common)
     run.add_argument("file", metavar="FILE")
     run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help=_PARAM_HELP)
-    run.add_argument("--workdir", default=".kfyaml", help="where runs, logs and the cache live (default: .kfyaml)")
+    run.add_argument("--workdir", default=None, help="where runs, logs and the cache live (default: .kfyaml at the "
+                     "project root: the folder with .kfyaml.yaml or the git repository's root)")
     run.add_argument("--no-cache", action="store_true", help="run every step, even when a cached result exists")
     run.add_argument("--max-workers", type=int, default=None, metavar="N",
                      help="steps running at once (default: the number of CPUs)")
@@ -182,7 +183,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="show (default) or prune")
     cache.add_argument("--older-than", metavar="AGE", default=None,
                        help="with prune: remove what was not used for AGE (30m, 12h, 7d)")
-    cache.add_argument("--workdir", default=".kfyaml", help="the run folder whose cache to look at (default: .kfyaml)")
+    cache.add_argument("--workdir", default=None, help="the run folder whose cache to look at (default: .kfyaml at the "
+                       "project root)")
     submit = _subparser(sub, "submit", common)
     submit.add_argument("file", metavar="FILE")
     submit.add_argument("--host", required=True, metavar="URL", help="the KFP API endpoint, e.g. http://localhost:8080")

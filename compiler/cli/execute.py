@@ -15,6 +15,7 @@ import tempfile
 
 from .. import api
 from ..codes import INTERNAL_ERROR
+from ..config import default_workdir
 from . import output
 from .check import UsageError, check_source
 from .output import Style
@@ -75,6 +76,7 @@ def cmd_run(args, style: Style) -> int:
     except (local_platform.LocalValueError, environments.EnvironmentError_) as exc:
         raise UsageError(str(exc)) from None
     base_dir = os.path.dirname(os.path.abspath(args.file))
+    args.workdir = args.workdir or default_workdir(args.file)
     try:  # the run's folder, its logs and the cache live here: say so now rather than fail mid-run
         os.makedirs(os.path.join(args.workdir, "runs"), exist_ok=True)
         probe = tempfile.NamedTemporaryFile(dir=os.path.join(args.workdir, "runs"), delete=True)

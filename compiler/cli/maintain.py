@@ -13,7 +13,9 @@ from .output import Style
 def cmd_cache(args, style: Style) -> int:
     from kfyaml.runner import environments, maintenance
 
-    places = [("results", Path(args.workdir) / "cache", "entry.json"),
+    from ..config import default_workdir
+
+    places = [("results", Path(args.workdir or default_workdir(None)) / "cache", "entry.json"),
               ("environments", environments.cache_root(), environments.STAMP)]
     if args.action == "prune":
         if args.older_than is None:

@@ -15,6 +15,7 @@ import os
 import time
 from xml.sax.saxutils import quoteattr
 
+from ..config import default_workdir
 from ..diagnostics import printable
 from ..load import load_file
 from .check import UsageError
@@ -35,7 +36,7 @@ class Outcome:
 def cmd_test(args, style) -> int:
     outcomes_by_file = []
     for path in args.files:
-        outcomes_by_file.append((path, run_file(path, args.workdir)))
+        outcomes_by_file.append((path, run_file(path, args.workdir or default_workdir(path))))
     failed = 0
     for path, outcomes in outcomes_by_file:
         print(path)
