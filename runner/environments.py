@@ -29,7 +29,7 @@ import sys
 import threading
 from pathlib import Path
 
-from kfyaml.ir.prelude import INSTALL_MARK
+from kfyaml.ir.prelude import INSTALL_MARK, installs
 
 STAMP = ".kfyaml-ready"  # an environment's packages are installed; touched on each use
 _locks: dict[str, threading.Lock] = {}
@@ -76,11 +76,22 @@ def _lock(key: str) -> threading.Lock:
         return _locks.setdefault(key, threading.Lock())
 
 
-def environment(script: str, log, python: Python | None = None, on_prepare=None) -> Path:
-    """The venv for this install script over `python`'s environment, made and installed on first use;
-    `on_prepare()` is called when that work starts (the view says so)."""
+def requirements(script: str) -> list[list[str]] | str:
+    """What an install script installs, in a form equal for equal requirement sets: each `pip install`'s
+    words sorted (the order two steps list the same packages in changes nothing); the script itself when
+    it is not one KFP writes."""
+    found = installs(script)
+    return [sorted(group) for group in found] if found is not None else script
+
+
+def environment(script: str, log, python: Python | None = None, on_prepare=None, on_ready=None) -> Path:
+    """The venv for this install script's requirement set over `python`'s environment, made and
+    installed on first use and shared by every step that asks for the same set; `on_prepare()` is
+    called when that work starts (the view says so), `on_ready(text)` when it is done, with what it
+    installed and how big it is."""
     python = python or probe()
-    key = hashlib.sha256(json.dumps([script, python.executable, python.site_dirs]).encode()).hexdigest()[:16]
+    wanted = requirements(script)
+    key = hashlib.sha256(json.dumps([wanted, python.executable, python.site_dirs]).encode()).hexdigest()[:16]
     root = cache_root() / key
     with _lock(key):
         stamp = root / STAMP
@@ -89,7 +100,9 @@ def environment(script: str, log, python: Python | None = None, on_prepare=None)
             return root
         if on_prepare:
             on_prepare()
-        log(f"preparing the environment {root} over {python.executable} (once for this set of packages)\n")
+        packages = _shown(wanted)
+        log(f"preparing the environment {root} over {python.executable} for {packages} (once for this set of "
+            "packages)\n")
         root.parent.mkdir(parents=True, exist_ok=True)
         _create(root, python)
         # The script ends with `"$0" "$@"`: give it `true` to install and stop.
@@ -100,7 +113,26 @@ def environment(script: str, log, python: Python | None = None, on_prepare=None)
             raise EnvironmentError_(f"installing the step's packages failed (exit {done.returncode}): "
                                     f"{_last_line(done.stdout)}")
         stamp.write_text(script)
+        if on_ready:
+            on_ready(f"prepared a step environment for {packages} ({_size(root)}) in {root}; steps that ask for the "
+                     "same packages share it, and later runs reuse it")
         return root
+
+
+def _shown(wanted) -> str:
+    if isinstance(wanted, str):
+        return "a custom install script"
+    names = [w for group in wanted for w in group if not w.startswith("-") and not w.startswith("typing-extensions")]
+    return ", ".join(dict.fromkeys(names)) or "no packages"
+
+
+def _size(root: Path) -> str:
+    total = sum(p.stat().st_size for p in root.rglob("*") if p.is_file() and not p.is_symlink())
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if total < 1024 or unit == "GiB":
+            return f"{total:.0f} {unit}" if unit == "B" else f"{total:.1f} {unit}"
+        total /= 1024
+    return f"{total:.1f} GiB"
 
 
 def _create(root: Path, python: Python) -> None:

@@ -114,7 +114,8 @@ def run(launch: Launch, slots: Slots, log: TextIO, on_start: Callable[[], None],
     script = install_script(command)
     try:
         if script is not None:
-            venv = environments.environment(script, log.write, slots.python, on_prepare)
+            venv = environments.environment(script, log.write, slots.python, on_prepare,
+                                            lambda text: slots.note_once(f"environment {text}", text))
             command[2] = 'exec "$0" "$@"'  # installed already: straight to the function
         else:
             slots.note_once("image", f"inline container steps run as commands on this machine; their images "

@@ -110,3 +110,37 @@ def test_runs_and_the_cache_live_at_the_project_root_whatever_the_current_folder
     assert not (project / "pipelines" / ".kfyaml").exists()
     cache = run_cli("cache", cwd=project / "pipelines")
     assert cache.stdout.splitlines()[0].endswith(f"in {project / '.kfyaml' / 'cache'}")
+
+
+@pytest.mark.slow
+def test_steps_asking_for_the_same_packages_share_one_environment_and_the_first_run_says_so(tmp_path):
+    """Issue 19, point 11: the same requirement set, listed in another order, is one environment."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "p.yaml").write_text("""name: envs
+steps:
+  a:
+    python: |
+      def a() -> str:
+          import yaml, networkx
+          return "a"
+    packages: [pyyaml, networkx]
+  b:
+    python: |
+      def b() -> str:
+          import yaml, networkx
+          return "b"
+    packages: [networkx, pyyaml]
+""")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    proc = subprocess.run([sys.executable, "-m", "kfyaml.compiler.cli", "run", "p.yaml", "--workdir", "wd"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    venvs = list((tmp_path / "xdg" / "kfyaml" / "venvs").iterdir())
+    assert len(venvs) == 1
+    notes = [line for line in proc.stderr.splitlines() if line.startswith("note: prepared a step environment")]
+    assert notes == [f"note: prepared a step environment for networkx, pyyaml, kfp==2.17.3 ({notes[0].split('(')[1].split(')')[0]}) "
+                     f"in {venvs[0]}; steps that ask for the same packages share it, and later runs reuse it"]
+    assert notes[0].split("(")[1].split(")")[0].endswith(("B", "KiB", "MiB", "GiB"))
