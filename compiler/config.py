@@ -95,7 +95,9 @@ def default_workdir(pipeline: str | None) -> str:
     the pipeline (or of the current folder), so running from another folder reuses the same cache;
     beside the pipeline outside any project."""
     start = os.path.dirname(os.path.abspath(pipeline)) if pipeline and pipeline != "-" else os.getcwd()
-    return os.path.join(project_root(start) or start, ".kfyaml")
+    folder = os.path.join(project_root(start) or start, ".kfyaml")
+    relative = os.path.relpath(folder)
+    return folder if relative.startswith("..") else relative  # shown as the user would type it
 
 
 def shown_beside(config: Config, pipeline_path: str, pipeline_shown: str) -> Config:
