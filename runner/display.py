@@ -174,7 +174,17 @@ def as_json(records: list[StepRecord], result: Result, run_dir) -> dict:
         "run_dir": str(run_dir),
         "outputs": {"parameters": result.outputs["parameters"],
                     "artifacts": {n: [a["uri"] for a in arts] for n, arts in result.outputs["artifacts"].items()}},
-        "steps": {r.path: {"step": r.label, "name": r.name, "state": r.state, "reason": r.reason,
-                           "seconds": round(r.seconds, 3), "attempts": r.attempts, "log": r.log, "error": r.error,
-                           "outputs": r.outputs, "started": r.started, "finished": r.finished} for r in records},
+        # Keyed by the step as the pipeline names it (`candidates[lr]/train`); `path` is its place in the IR.
+        "steps": {key: {"step": r.label, "path": r.path, "name": r.name, "state": r.state, "reason": r.reason,
+                        "seconds": round(r.seconds, 3), "attempts": r.attempts, "log": r.log, "error": r.error,
+                        "outputs": r.outputs, "started": r.started, "finished": r.finished}
+                  for key, r in _keyed(records)},
     }
+
+
+def _keyed(records: list[StepRecord]):
+    """Each record with its key: its label, made unique (a loop over repeated items) with #2, #3..."""
+    seen: dict[str, int] = {}
+    for record in records:
+        count = seen[record.label] = seen.get(record.label, 0) + 1
+        yield (record.label if count == 1 else f"{record.label}#{count}"), record

@@ -37,7 +37,7 @@ from .cache import Cache, cache_key
 from .conditions import Conditions
 from .params import typed
 from .records import FAILED, Result, RunError, StepRecord
-from .run_folders import new_run_dir
+from .run_folders import LogNames, new_run_dir
 from .tracker import Tracker
 
 __all__ = ["Run", "Result", "RunError", "StepRecord"]
@@ -72,6 +72,7 @@ class Run:
         self.tracker = Tracker(self.components, labels or {}, self.on_event)
         self.lock = threading.Lock()
         self.noted: set[str] = set()
+        self.log_names = LogNames()
         self.conditions = Conditions()
         started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         self.job = {RUNTIME["pipeline.job_name"]: self.run_dir.name, RUNTIME["pipeline.job_id"]: str(uuid.uuid4()),
@@ -291,7 +292,7 @@ class Run:
     def _run_container(self, name, task, component, executor, values, path, dag_params) -> Result:
         record = self._record(path, name, task)
         step = self._prepare(record, component, executor["container"], values, dag_params)
-        record.log = str(self.run_dir / "logs" / f"{step.out_dir.name}.log")
+        record.log = str(self.run_dir / "logs" / self.log_names.name(record.label))
         Path(record.log).parent.mkdir(parents=True, exist_ok=True)
         record.inputs = {**step.params, **{n: [a["uri"] for a in arts] for n, arts in step.artifacts.items()}}
         if name in self.mocks:

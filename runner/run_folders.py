@@ -1,7 +1,9 @@
-"""Where a local run keeps its files: one new folder per run under `WORKDIR/runs`."""
+"""Where a local run keeps its files: one new folder per run under `WORKDIR/runs`, logs named for people."""
 
 from __future__ import annotations
 
+import re
+import threading
 from pathlib import Path
 
 from .records import RunError
@@ -24,3 +26,21 @@ def new_run_dir(runs: Path, name: str) -> Path:
         except FileExistsError:
             continue
     raise RunError(f"no free run folder under {runs}")
+
+
+class LogNames:
+    """Each step's log named as the pipeline names the step (`candidates[lr]__train.log`,
+    `sweep[degree=2,_model=quadratic].log`), never by IR names; a repeated name gets -2, -3..."""
+
+    def __init__(self):
+        self.taken: set[str] = set()
+        self.lock = threading.Lock()
+
+    def name(self, label: str) -> str:
+        base = re.sub(r"[^A-Za-z0-9_.=,\[\]-]+", "_", label.replace("/", "__")).strip(".") or "step"
+        with self.lock:
+            name, n = base, 2
+            while name in self.taken:
+                name, n = f"{base}-{n}", n + 1
+            self.taken.add(name)
+        return f"{name}.log"

@@ -144,3 +144,38 @@ steps:
     assert notes == [f"note: prepared a step environment for networkx, pyyaml, kfp==2.17.3 ({notes[0].split('(')[1].split(')')[0]}) "
                      f"in {venvs[0]}; steps that ask for the same packages share it, and later runs reuse it"]
     assert notes[0].split("(")[1].split(")")[0].endswith(("B", "KiB", "MiB", "GiB"))
+
+
+@pytest.mark.slow
+def test_logs_and_json_keys_are_the_pipelines_step_names(tmp_path):
+    """Issue 19, point 4 (logs): no IR names (`exit-handler-1_condition-branches-2_..._deploy.log`)."""
+    import json
+
+    (tmp_path / "p.yaml").write_text("""name: names
+params:
+  models: {type: list, default: [lr, svm]}
+steps:
+  candidates:
+    for_each: ${{ params.models }}
+    as: model
+    steps:
+      train: {image: alpine, command: [echo, train]}
+  route:
+    branches:
+      - if: ${{ 1 > 0 }}
+        steps:
+          deploy_logreg: {image: alpine, command: [echo, deploy]}
+      - else:
+        steps:
+          hold: {image: alpine, command: [echo, hold]}
+finally:
+  notify: {image: alpine, command: [echo, done]}
+""")
+    proc = run_cli("run", "p.yaml", "--workdir", "wd", "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    logs = sorted(p.name for p in next((tmp_path / "wd" / "runs").iterdir()).joinpath("logs").iterdir())
+    assert logs == ["candidates[lr]__train.log", "candidates[svm]__train.log", "deploy_logreg.log", "notify.log"]
+    steps = json.loads(proc.stdout)["steps"]
+    assert sorted(s["log"].rsplit("/", 1)[1] for s in steps.values() if s["log"]) == logs
+    assert sorted(steps) == ["candidates[lr]/train", "candidates[svm]/train", "deploy_logreg", "hold", "notify"]
+    assert steps["deploy_logreg"]["path"].startswith("exit-handler-1/condition-branches-")

@@ -117,10 +117,10 @@ def test_kfyaml_run_builds_the_list_after_every_producer(tmp_path):
     (tmp_path / "p.yaml").write_text(GATHER_RUN)
     code, result, stderr = kfyaml_run(tmp_path / "p.yaml", tmp_path / "wd")
     assert code == 0, stderr
-    assert states(result) == {"eval-rf": "succeeded", "eval-lr": "succeeded", "pick": "succeeded"}
+    assert states(result) == {"eval_rf": "succeeded", "eval_lr": "succeeded", "pick": "succeeded"}
     assert json.loads(result["steps"]["pick"]["outputs"]["Output"]) == GATHER_EXPECTED
     assert json.loads(result["outputs"]["parameters"]["picked"]) == GATHER_EXPECTED
-    assert result["steps"]["pick"]["started"] >= result["steps"]["eval-lr"]["finished"]
+    assert result["steps"]["pick"]["started"] >= result["steps"]["eval_lr"]["finished"]
 
 
 @pytest.mark.slow

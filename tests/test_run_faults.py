@@ -72,7 +72,7 @@ def test_cached_artifacts_are_linked_not_copied(tmp_path):
     env = {"XDG_CACHE_HOME": str(tmp_path / "xdg")}
     assert _run(tmp_path, env=env).returncode == 0
     proc = _run(tmp_path, env=env)
-    assert json.loads(proc.stdout)["steps"]["for-loop-1[0]/many"]["state"] == "cached"
+    assert json.loads(proc.stdout)["steps"]["many[0]"]["state"] == "cached"
     stored = next((tmp_path / ".kfyaml" / "cache").glob("*/files/blob"))
     assert stored.stat().st_nlink == 2  # the cache's file and the second run's output: one inode
 

@@ -124,7 +124,7 @@ def test_relative_paths_are_the_pipeline_folders_wherever_kfyaml_runs_from(tmp_p
     steps = json.loads(proc.stdout)["steps"]
     # A script and a param path read from the project; a dataset param imported from it; a GPU count
     # from a param (which crashed the run before) is read as a number.
-    assert [steps[s]["outputs"]["n"] for s in ("script", "by-param", "by-artifact")] == [3, 3, 3]
+    assert [steps[s]["outputs"]["n"] for s in ("script", "by_param", "by_artifact")] == [3, 3, 3]
     assert "note: no GPU on this machine: steps that ask for GPUs run on the CPU, one at a time" in proc.stderr
 
 
