@@ -21,7 +21,7 @@ from .codes import INTERNAL_ERROR
 from .config import NONE as NO_CONFIG
 from .config import Config, for_file, shown_beside
 from .diagnostics import Diagnostic, Severity, has_errors, make, reset_suggestions, sort_unique
-from .load import LoadResult, load_bytes, load_file
+from .load import MAX_BYTES, LoadResult, load_bytes, load_file
 from .model import Pipeline
 
 
@@ -79,8 +79,6 @@ def compile_file(path: str, catalog: Catalog | None = None, display: str | None 
 
 def _file_lines(path: str) -> list[str]:
     """A file's lines for showing a YAML syntax error under its line; none for what cannot be shown."""
-    from .load import MAX_BYTES
-
     try:
         if os.path.getsize(path) > MAX_BYTES:
             return []
@@ -104,10 +102,7 @@ def compile_bytes(raw: bytes, file: str = "<string>", catalog: Catalog | None = 
         where = os.path.join(os.path.abspath(folder or os.getcwd()), os.path.basename(file))
         return LoadResult(dataclasses.replace(loaded.document, source_path=where), loaded.diagnostics)
 
-    return _run(load, catalog, lower=lower, source=lambda: raw[:MAX_SHOWN].decode("utf-8", "replace").splitlines())
-
-
-MAX_SHOWN = 10 * 1024 * 1024  # text larger than a pipeline may be is not shown under its errors
+    return _run(load, catalog, lower=lower, source=lambda: raw[:MAX_BYTES].decode("utf-8", "replace").splitlines())
 
 
 def _run(load: Callable[[], LoadResult], catalog: Catalog | None, lower: bool,

@@ -146,8 +146,11 @@ Value = Literal | Template | Gathered
 
 
 def gathers(value: Any) -> bool:
-    """A Template that is one list expression naming a value (`${{ [params.a, steps.b.outputs.c] }}`):
-    built when the task starts, as a list written in YAML is (see Gathered)."""
+    """Whether a value is built when the task starts: a Gathered list or mapping, or a Template that is
+    one list expression naming a value (`${{ [params.a, steps.b.outputs.c] }}`), built as a list written
+    in YAML is."""
+    if isinstance(value, Gathered):
+        return True
     whole = value.whole if isinstance(value, Template) else None
     return isinstance(whole, ListLit) and _names_a_value(whole)
 

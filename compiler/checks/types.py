@@ -299,7 +299,7 @@ class _Checker:
                 elif not value_ok(value.value, port.type):
                     self.at(value.path, TYPE_MISMATCH, f'input "{name}" is {_a(port.type)}, but {show(value.value)} is {_a(literal_type(value.value))}')
                 continue
-            if isinstance(value, Gathered) or gathers(value):
+            if gathers(value):
                 self.gathered(name, port.type, value)
                 continue
             whole = value.whole

@@ -148,9 +148,9 @@ def mock_problems(step, outputs: dict) -> list[tuple[tuple, bool, str]]:
     A value of the wrong type would otherwise reach a condition or a step and fail there, far from here."""
     from ..values import a, show, value_ok
 
-    ports = step.component.outputs if step.component is not None else {}
     if step.component is None:
         return [((), True, f'"{step.id}" is a {step.kind} step; mock the steps inside it')]
+    ports = step.component.outputs
     problems = []
     for name, value in outputs.items():
         port = ports.get(name)

@@ -32,7 +32,7 @@ def check(files: dict[str, str], places: dict[tuple[str, str], tuple], problems:
         result = api.check_file(os.path.join(folder, main))
         errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
         for diag in errors:
-            rel = os.path.relpath(diag.file, folder) if os.path.isabs(diag.file) else _relative(diag.file, folder, main)
+            rel = os.path.relpath(os.path.join(folder, diag.file), folder)  # given absolute, shown as it was given
             section, step = _place(files.get(rel, ""), diag.line)
             where = places.get((rel, step), (0, "root")) if step else \
                 (0, "root", "dag", "outputs") if section == "outputs" else (0, "root")
@@ -40,14 +40,6 @@ def check(files: dict[str, str], places: dict[tuple[str, str], tuple], problems:
             problems.add(where, f"kfyaml would refuse what this imports to: {what}: {diag.message} [{diag.code}]. "
                                 "kfyaml writes nothing it cannot compile; where KFP would fail on it too when the "
                                 "run gets there, fix the pipeline in Python")
-
-
-def _relative(file: str, folder: str, main: str) -> str:
-    """A diagnostic's file as the import names it (diagnostics name files as they were given)."""
-    for candidate in (file, os.path.join(folder, file)):
-        if os.path.isabs(candidate) and candidate.startswith(folder):
-            return os.path.relpath(candidate, folder)
-    return os.path.basename(file) if os.path.basename(file) == main else file
 
 
 def _place(text: str, line: int) -> tuple[str | None, str | None]:

@@ -66,7 +66,7 @@ def exit_handler(lw: Lowering, step: Step) -> Scope:
 def _bind_input(lw: Lowering, scope: Scope, task: dict, step: Step, input_name: str, value) -> bool:
     """Set one `with:` input on the task; True when it is the pipeline's final status."""
     port = step.component.inputs[input_name]
-    if isinstance(value, Gathered) or gathers(value):
+    if gathers(value):
         built = _gathered(lw, scope, task, value.value if isinstance(value, Gathered) else value.whole)
         add_input(task, input_name, {"runtimeValue": {"constant": built}}, False)
         return False
