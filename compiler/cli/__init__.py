@@ -158,6 +158,9 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("-o", "--output", metavar="OUT", default="-",
                      help="the pipeline file to write (other files go beside it), or - for standard output")
     imp.add_argument("--force", action="store_true", help="replace files that already exist")
+    imp.add_argument("--source", metavar="PIPELINE.py", default=None,
+                     help="the Python file that defines the pipeline: steps KFP numbered (announce-2) are named "
+                     "after the variables holding their tasks (read, never run)")
     run = _subparser(sub, "run", common)
     run.add_argument("file", metavar="FILE")
     run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help=_PARAM_HELP)

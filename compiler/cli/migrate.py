@@ -32,8 +32,15 @@ def cmd_import(args, style: Style) -> int:
         except OSError as exc:
             raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
     main = os.path.basename(args.output) if args.output != STDIN else "pipeline.yaml"
+    source = None
+    if args.source is not None:
+        try:
+            with open(args.source, encoding="utf-8", errors="replace") as fh:
+                source = (args.source, fh.read())
+        except OSError as exc:
+            raise UsageError(f"cannot read {args.source}: {exc.strerror or exc}") from None
     try:
-        result = import_ir(text, shown, main=main)
+        result = import_ir(text, shown, main=main, source=source)
     except Exception:  # kfyaml's own bug, never the user's: say so, with what to report
         import traceback
 
@@ -42,14 +49,18 @@ def cmd_import(args, style: Style) -> int:
               f"with the file [{INTERNAL_ERROR}]", file=sys.stderr)
         return 1
     if not result.ok:
-        lines = None if style.quiet else text.splitlines()
+        texts = {shown: text, **({source[0]: source[1]} if source else {})}
         for diag in result.diagnostics:
+            lines = None if style.quiet else texts.get(diag.file, "").splitlines()
             print(render(diag, lines, color=style.colored(sys.stderr)), file=sys.stderr)
         if not result.readable:
             print(f"{shown}: not a compiled KFP pipeline kfyaml can read; nothing was written", file=sys.stderr)
         else:
             print(f"{shown}: {len(result.diagnostics)} thing(s) kfyaml cannot say yet; nothing was written", file=sys.stderr)
         return 1
+    if not style.quiet:
+        for note in result.notes:
+            print(f"note: {note}", file=sys.stderr)
     if args.output == STDIN:
         if len(result.files) > 1:
             raise UsageError(f"the import is {len(result.files)} files ({', '.join(result.files)}); "

@@ -25,6 +25,7 @@ class Imported:
     files: dict[str, str]           # relative path -> text; the pipeline is "pipeline.yaml"
     diagnostics: list[Diagnostic]
     readable: bool = True           # False: the file is not KFP IR at all
+    notes: tuple[str, ...] = ()     # worth saying though nothing is wrong (names KFP numbered, kept as it did)
 
     @property
     def ok(self) -> bool:
@@ -64,8 +65,9 @@ def run_settings(doc: dict, display_name: str | None, ir, problems: Problems) ->
     return {**{k: doc[k] for k in keys[:at]}, **extra, **{k: doc[k] for k in keys[at:]}}
 
 
-def import_ir(text: str, display: str, main: str = "pipeline.yaml") -> Imported:
-    """The kfyaml files for one IR file's text; `display` names it in diagnostics."""
+def import_ir(text: str, display: str, main: str = "pipeline.yaml", source: tuple[str, str] | None = None) -> Imported:
+    """The kfyaml files for one IR file's text; `display` names it in diagnostics. `source` is the
+    pipeline's Python (file name, text), read for the names a person gave that the IR does not keep."""
     from .document import pipeline
     from .write import dump
 
@@ -76,10 +78,16 @@ def import_ir(text: str, display: str, main: str = "pipeline.yaml") -> Imported:
     out = Output()
     info = ir.spec.get("pipelineInfo", {}) or {}
     name = info.get("name", "pipeline")
+    python = None
+    if source is not None:
+        python, problem = _read_source(source, name)
+        if problem is not None:
+            return Imported({}, [problem])
     shown = info.get("displayName")  # kfyaml's `name:` is the display name, the IR name derived from it
     if shown and sanitize_name(shown) == name:
         name, shown = shown, None
-    doc = pipeline(Importer(ir, problems, out, file=main), "root", ir.spec["root"], name, info.get("description"))
+    doc = pipeline(Importer(ir, problems, out, file=main, source=python, ir_name=name), "root", ir.spec["root"], name,
+                   info.get("description"))
     doc = run_settings(doc, shown, ir, problems)
     files = {main: dump(doc), **dict(sorted(out.files.items()))}
     if not problems.found:
@@ -88,4 +96,21 @@ def import_ir(text: str, display: str, main: str = "pipeline.yaml") -> Imported:
         check(files, out.places, problems, main)
     if problems.found:
         return Imported({}, sort_unique(problems.found))
-    return Imported(files, [])
+    return Imported(files, [], notes=tuple(out.notes))
+
+
+def _read_source(source: tuple[str, str], name: str):
+    """The Python file's pipelines, when one of them is the IR's pipeline `name`."""
+    from .. import codes
+    from ..diagnostics import make
+    from .python_source import read
+
+    file, text = source
+    python, problem = read(text, file)
+    if problem is not None:
+        return None, problem
+    if python.pipeline(name) is None:
+        found = ", ".join(f"{p.function}()" for p in python.pipelines) or "none"
+        return None, make(file, 1, 1, codes.IMPORT_SOURCE, f"no `@dsl.pipeline` function here compiles to the "
+                          f"pipeline `{name}` (pipeline functions found: {found}); give the file that defines it")
+    return python, None

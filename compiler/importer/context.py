@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
+from .python_source import PipelineSource, Source
 from .read import IR, Problems
 
 _EXIT = re.compile(r"^exit-handler-\d+$")
@@ -54,21 +55,29 @@ class Output:
     files: dict[str, str] = dataclasses.field(default_factory=dict)
     nested: dict[str, str] = dataclasses.field(default_factory=dict)  # component name -> its file
     places: dict[tuple[str, str], tuple] = dataclasses.field(default_factory=dict)  # (file, step id) -> its task in the IR
+    notes: list[str] = dataclasses.field(default_factory=list)  # what the user should know, though nothing is wrong
 
 
 class Importer:
     """One kfyaml file being made from one DAG component (the root, or a nested pipeline)."""
 
-    def __init__(self, ir: IR, problems: Problems, out: Output, folder: str = "", file: str = ""):
+    def __init__(self, ir: IR, problems: Problems, out: Output, folder: str = "", file: str = "",
+                 source: Source | None = None, ir_name: str = ""):
         self.ir, self.problems, self.out = ir, problems, out
         self.folder = folder  # where this file lives, relative to the main one ("" or "pipelines/")
         self.file = file      # the file being written, relative to the main one
+        self.source = source  # the pipeline's Python (`--source`), for the names the IR does not keep
+        self.ir_name = ir_name  # the pipeline's name in the IR (`pipelineInfo.name`, or `comp-<name>` nested)
+        self.task_vars: dict[str, str] = {}  # task key -> the Python variable holding it (with a source)
         self.components: dict = ir.spec.get("components", {}) or {}
         self.executors: dict = ir.spec.get("deploymentSpec", {}).get("executors", {}) or {}
         self.frames: dict[str, Frame] = {}
         self.ids: dict[tuple[str, str], str] = {}
         self.used_ids: set[str] = set()
         self.branch_outputs: dict[tuple[str, str], str] = {}
+
+    def source_pipeline(self) -> PipelineSource | None:
+        return self.source.pipeline(self.ir_name) if self.source else None
 
     def component(self, task: dict) -> dict:
         return self.components.get(task.get("componentRef", {}).get("name", ""), {})

@@ -13,9 +13,10 @@ from kfyaml.ir.types import FINAL_STATUS
 
 from .containers import ports
 from .context import Frame, Importer
+from .naming import name_steps
 from .sources import Expr, output, wrap
 from .steps import steps_of
-from .structure import build, name_steps
+from .structure import build
 
 
 def pipeline(ctx: Importer, comp_name: str, comp: dict, name: str, description: str | None) -> dict:
@@ -49,7 +50,7 @@ def nested_file(ctx: Importer, comp_name: str) -> str:
         while rel in ctx.out.files or rel in ctx.out.nested.values():
             rel, n = f"pipelines/{stem}_{n}.yaml", n + 1
         ctx.out.nested[comp_name] = rel
-        sub = Importer(ctx.ir, ctx.problems, ctx.out, folder="pipelines/", file=rel)
+        sub = Importer(ctx.ir, ctx.problems, ctx.out, folder="pipelines/", file=rel, source=ctx.source, ir_name=comp_name)
         comp = ctx.components[comp_name]
         from .write import dump
 

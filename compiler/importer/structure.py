@@ -10,11 +10,8 @@ component that is none of these is a nested pipeline, a file of its own.
 from __future__ import annotations
 
 import dataclasses
-import re
 
 from .context import Frame, Importer
-
-_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 
 
 @dataclasses.dataclass(eq=False)
@@ -56,34 +53,14 @@ def build(ctx: Importer, frame: Frame) -> list[Node]:
     return nodes
 
 
-def name_steps(ctx: Importer, nodes: list[Node]) -> None:
-    """Give every node its id: a step keeps its KFP display name where that is a valid id."""
-    every = list(_walk(nodes))
-    for node in every:
-        if node.step_like:
-            _, key, task = node.leaf
-            name = task.get("taskInfo", {}).get("name", key)
-            if _NAME.match(name) and name.replace("-", "_") not in ctx.used_ids:
-                node.id = ctx.new_id(name.replace("-", "_"))
-            else:
-                node.id = ctx.new_id(key.replace("-", "_"))
-                node.display_name = name
-    for node in every:
-        if not node.step_like:
-            node.id = ctx.new_id(node.key.replace("-", "_"))
-    for node in every:
-        for frame, key, _ in filter(None, (node.leaf, node.loop, node.cond)):
-            ctx.ids[(frame.comp_name, key)] = node.id
-        ctx.ids[(node.frame.comp_name, node.key)] = node.id
-
-
-def _walk(nodes: list[Node]):
+def walk(nodes: list[Node]):
+    """Every node, each before the nodes inside it."""
     for node in nodes:
         yield node
-        yield from _walk(node.children)
-        yield from _walk(node.finally_)
+        yield from walk(node.children)
+        yield from walk(node.finally_)
         for *_, children in node.branches:
-            yield from _walk(children)
+            yield from walk(children)
 
 
 def _node(ctx: Importer, frame: Frame, key: str, task: dict) -> Node:

@@ -54,8 +54,8 @@ def place(lw: Lowering, step: Step, scope: Scope) -> None:
             outer_task = outer_task or group.task
         if step.condition is not None:
             lw.condition_of[step] = group
-        if step.display_name:
-            group.parent.tasks[group.task]["taskInfo"]["name"] = step.display_name
+        if step.display_name or group.task != name:  # an exit handler's DAG: KFP's UI shows the step's name
+            group.parent.tasks[group.task]["taskInfo"]["name"] = step.display_name or name
         lw.leaf[step] = (group, group.task)
         for child in step.children:
             place(lw, child, group)
@@ -74,6 +74,7 @@ def place(lw: Lowering, step: Step, scope: Scope) -> None:
 
 def _place_branches(lw: Lowering, step: Step, scope: Scope, current: Scope, outer_task: str | None) -> None:
     branches = new_scope(lw, "branches", current)
+    current.tasks[branches.task]["taskInfo"]["name"] = step.display_name or task_name(step.id)  # what KFP's UI shows
     lw.branches_scope[step] = branches
     for branch in step.children:
         cond = new_scope(lw, "condition", branches)
