@@ -9,8 +9,10 @@ pipeline here is compiled by KFP itself, from a real file, as a user would.
 """
 
 import importlib.util
+import sys
 import textwrap
 
+import pytest
 import yaml
 from conftest import run_cli
 from kfp import compiler
@@ -263,3 +265,27 @@ def test_the_cli_prints_the_notes_and_writes_the_named_steps(tmp_path):
 def _cli(*args: str) -> tuple[int, str]:
     done = run_cli(*args)
     return done.returncode, done.stderr
+
+
+@pytest.fixture
+def cli_recursion_limit():
+    """Python's default limit, as `kfyaml import` runs under it; a library imported by another test may raise it."""
+    saved = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)
+    yield
+    sys.setrecursionlimit(saved)
+
+
+def test_a_hostile_source_is_refused_at_its_place_never_a_traceback(tmp_path, cli_recursion_limit):
+    _, ir = _compiled(tmp_path, ROUTED, "routed")
+    head = "from kfp import dsl\n\n\n@dsl.pipeline(name='routed')\ndef routed():\n"
+    deep = head + "    x = " + "+".join(["1"] * 1000) + "\n"  # parses, but nests past Python's recursion limit
+    assert [d.format() for d in import_ir(ir, "routed.ir.yaml", source=("deep.py", deep)).diagnostics] == [
+        "deep.py:5:1: error: routed() nests expressions deeper than kfyaml reads; give a pipeline function written "
+        "as KFP's examples are [KY603]"]
+    deeper = head + "    x = " + "+".join(["1"] * 100_000) + "\n"  # Python's own parser gives up
+    assert [d.format() for d in import_ir(ir, "routed.ir.yaml", source=("deeper.py", deeper)).diagnostics] == [
+        "deeper.py:1:1: error: the file is not Python kfyaml can parse [KY603]"]
+    huge = head + "    pass\n" + "# padding\n" * 600_000
+    assert [d.format() for d in import_ir(ir, "routed.ir.yaml", source=("huge.py", huge)).diagnostics] == [
+        "huge.py:1:1: error: the file is larger than 5 MiB; give the Python file that defines the pipeline [KY603]"]

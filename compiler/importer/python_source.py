@@ -94,8 +94,13 @@ def read(text: str, file: str) -> tuple[Source | None, Diagnostic | None]:
     out = []
     for func, ir in pipelines:
         walker = _Walker(named)
-        for stmt in func.body:
-            walker.visit_statement(stmt, certain=True)
+        try:
+            for stmt in func.body:
+                walker.visit_statement(stmt, certain=True)
+        except RecursionError:
+            return None, make(file, func.lineno, func.col_offset + 1, codes.IMPORT_SOURCE,
+                              f"{func.name}() nests expressions deeper than kfyaml reads; give a pipeline function "
+                              "written as KFP's examples are")
         out.append(PipelineSource(func.name, ir, tuple(walker.calls), tuple(walker.oneofs)))
     return Source(file, tuple(out)), None
 
