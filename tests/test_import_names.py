@@ -262,6 +262,16 @@ def test_the_cli_prints_the_notes_and_writes_the_named_steps(tmp_path):
     assert "  shipped:\n" in done.stdout and "${{ steps.big_or_small.outputs.best }}" in done.stdout
 
 
+def test_the_docs_command_writes_into_a_folder_it_makes(tmp_path):
+    """docs/migrating.md: `kfyaml import training.ir.yaml -o pipelines/training.yaml --source my_pipelines.py`."""
+    source, ir = _compiled(tmp_path, ROUTED.replace('name="routed"', 'name="training"'), "routed")
+    (tmp_path / "training.ir.yaml").write_text(ir)
+    done = run_cli("import", "training.ir.yaml", "-o", "pipelines/training.yaml", "--source", source.name, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "wrote pipelines/training.yaml (no problems)\n"
+    assert "  shipped:\n" in (tmp_path / "pipelines" / "training.yaml").read_text()
+
+
 def _cli(*args: str) -> tuple[int, str]:
     done = run_cli(*args)
     return done.returncode, done.stderr

@@ -67,9 +67,7 @@ def cmd_import(args, style: Style) -> int:
                              "give -o pipeline.yaml to write them")
         sys.stdout.write(result.files[main])
         return 0
-    folder = os.path.dirname(os.path.abspath(args.output))
-    if not os.path.isdir(folder):
-        raise UsageError(f"cannot write {args.output}: the folder {os.path.dirname(args.output)} does not exist")
+    folder = os.path.dirname(os.path.abspath(args.output))  # made if missing, as docs/migrating.md writes it
     targets = {rel: os.path.join(folder, rel) for rel in result.files}
     existing = [p for p in targets.values() if os.path.exists(p)]
     if existing and not args.force:
