@@ -200,3 +200,23 @@ def _escape(text: str) -> str:
 
 
 RENDER = {"mermaid": mermaid, "dot": dot, "ascii": ascii_tree}
+
+
+def as_data(pipeline: Pipeline, doc: Document) -> dict:
+    """The DAG as plain data, for the run page and `kfyaml report`: every step with its label, the group it
+    sits in (None at the top) and whether it is a group itself; `finally:` steps marked; edges as `edges`."""
+    nodes: list[dict] = []
+
+    def add(step: Step, parent: str | None, final: bool) -> None:
+        group = bool(step.children) or step.kind == "branches"
+        nodes.append({"id": step.id, "label": _label(doc, step), "parent": parent, "group": group, "finally": final})
+        for child in step.children:
+            add(child, step.id, final)
+        for child in step.finally_children:
+            add(child, parent, True)
+
+    for step in pipeline.steps:
+        add(step, None, False)
+    for step in pipeline.finally_steps:
+        add(step, None, True)
+    return {"nodes": nodes, "edges": [dataclasses.asdict(edge) for edge in edges(pipeline, doc)]}

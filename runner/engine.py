@@ -369,8 +369,7 @@ class Run:
                                      "results are not cached")
 
     def _finish(self, record: StepRecord, result: Result) -> Result:
-        record.outputs = result.outputs["parameters"]
-        record.artifacts = {name: [a["uri"] for a in arts] for name, arts in result.outputs["artifacts"].items()}
+        record.finish(result.outputs)
         self.on_event(record)
         return result
 

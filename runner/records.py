@@ -35,6 +35,15 @@ class StepRecord:
     outputs: dict = dataclasses.field(default_factory=dict)
     inputs: dict = dataclasses.field(default_factory=dict)  # what the step received (values, artifact paths)
     artifacts: dict = dataclasses.field(default_factory=dict)  # its output artifacts' paths, by output name
+    artifact_info: dict = dataclasses.field(default_factory=dict)  # by output name: [{type, metadata}] (KFP metrics)
+    chain: list = dataclasses.field(default_factory=list)  # the step ids from the pipeline's top to this step
+
+    def finish(self, outputs: dict) -> None:
+        """Keep what a step produced: values, artifact paths, and each artifact's type and metadata."""
+        self.outputs = outputs["parameters"]
+        self.artifacts = {name: [a["uri"] for a in arts] for name, arts in outputs["artifacts"].items()}
+        self.artifact_info = {name: [{"type": a.get("schema_title", ""), "metadata": a.get("metadata", {})}
+                                     for a in arts] for name, arts in outputs["artifacts"].items()}
 
     @property
     def seconds(self) -> float:

@@ -43,6 +43,11 @@ class Tracker:
         self.items: dict[str, Any] = {}  # "exit-handler-1/for-loop-2[0]" -> that iteration's item
         self.lock = threading.Lock()
 
+    def chain(self, path: tuple, name: str) -> list[str]:
+        """The step ids around a task and its own, as the pipeline file names them (wrappers left out)."""
+        bases = [(_ITERATION.match(c).group(1) if _ITERATION.match(c) else c) for c in path + (name,)]
+        return [self.labels.get(base, base) for base in bases if not is_wrapper(base)]
+
     def label(self, path: tuple, name: str) -> str:
         parts: list[str] = []
         carried = None  # a leaf loop's item, shown on the step inside its wrapper
@@ -64,7 +69,8 @@ class Tracker:
         with self.lock:
             record = self.by_path.get(key)
             if record is None:
-                record = StepRecord(key, task.get("taskInfo", {}).get("name", name), label=self.label(path, name))
+                record = StepRecord(key, task.get("taskInfo", {}).get("name", name), label=self.label(path, name),
+                                    chain=self.chain(path, name))
                 self.by_path[key] = record
                 self.records.append(record)
             return record

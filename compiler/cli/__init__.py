@@ -84,6 +84,19 @@ _COMMANDS = {
               ["kfyaml cache",
                "kfyaml cache prune --older-than 7d",
                "kfyaml cache prune --older-than 12h --workdir build/.kfyaml"]),
+    "ui": ("see local runs in the browser: the DAG, live states, logs, artifacts and metrics",
+           "Serve the run store (WORKDIR/runs) on a local web page: runs newest first, a run's DAG with each step's "
+           "state as it changes, a step's inputs, outputs, log and artifacts (KFP metrics drawn as tables, confusion "
+           "matrices and ROC curves), and two or more runs compared. Listens on 127.0.0.1 only unless --host says "
+           "otherwise; the printed URL carries the token the page needs. Ctrl-C stops it.",
+           ["kfyaml ui",
+            "kfyaml ui --port 8765 --workdir build/.kfyaml",
+            "kfyaml run examples/training_pipeline.yaml --ui"]),
+    "report": ("write one local run as a self-contained HTML file or as Markdown",
+               "Write the run RUN (a run folder's name, its path, or `latest`) as one HTML file with its DAG, states, "
+               "metrics and plots inside it (no script, no network), or as Markdown for a pull-request comment.",
+               ["kfyaml report latest -o report.html",
+                "kfyaml report latest --format markdown >> \"$GITHUB_STEP_SUMMARY\""]),
     "runs": ("list, inspect, cancel or retry runs on a KFP server",
              "See and stop what runs: list runs (of an experiment, in a state), get one with each task's state, cancel "
              "(terminate) or retry one. `runs get` exits 0 when the run succeeded, 1 when it ended otherwise, 3 while it "
@@ -178,9 +191,23 @@ def _parser() -> argparse.ArgumentParser:
                           "without it, a secret's env var is taken from this environment")
     run.add_argument("--config-map", action="append", default=[], metavar="NAME=FILE",
                      help="the keys of config map NAME, from an env file (repeatable)")
+    run.add_argument("--ui", action="store_true", help="serve `kfyaml ui` for this run and print its URL; the page "
+                     "follows the run live and stays up after it ends, until Ctrl-C")
     run.add_argument("--volume", action="append", default=[], metavar="CLAIM=DIR",
                      help="the local folder for PersistentVolumeClaim CLAIM, linked at the step's mount path while "
                           "the step runs (repeatable)")
+    ui = _subparser(sub, "ui", common)
+    ui.add_argument("--workdir", default=None, help="the work folder whose runs to show (default: .kfyaml at the "
+                    "project root of the current folder)")
+    ui.add_argument("--port", type=int, default=0, help="the port (default: a free one, printed)")
+    ui.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1, this machine "
+                    "only); anything else lets other machines read your runs with the token")
+    report = _subparser(sub, "report", common)
+    report.add_argument("run", metavar="RUN", help="a run folder's name, its path, or `latest`")
+    report.add_argument("-o", "--output", metavar="OUT", default="-", help="the file to write, or - for standard output")
+    report.add_argument("--format", choices=["html", "markdown"], default="html")
+    report.add_argument("--workdir", default=None, help="the work folder holding the run (default: .kfyaml at the "
+                        "project root of the current folder)")
     cache = _subparser(sub, "cache", common)
     cache.add_argument("action", nargs="?", choices=["show", "prune"], default="show",
                        help="show (default) or prune")
@@ -263,7 +290,7 @@ def _dispatch(parser: argparse.ArgumentParser, args) -> int:
 _HANDLERS = {"import": ("migrate", "cmd_import"), "run": ("execute", "cmd_run"), "submit": ("execute", "cmd_submit"),
              "runs": ("execute", "cmd_runs"), "schedules": ("execute", "cmd_schedules"),
              "cache": ("maintain", "cmd_cache"), "lsp": ("draw", "cmd_lsp"), "graph": ("draw", "cmd_graph"),
-             "test": ("testing", "cmd_test")}
+             "test": ("testing", "cmd_test"), "ui": ("look", "cmd_ui"), "report": ("look", "cmd_report")}
 
 
 def _handler(command: str):

@@ -85,13 +85,31 @@ def cmd_run(args, style: Style) -> int:
         raise UsageError(f"cannot write the run folder {args.workdir}: {exc.strerror or exc}; "
                          "choose another with --workdir") from None
     progress = display.Progress(color=style.colored(sys.stderr), quiet=style.quiet)  # once the params are good
+    recorder: list = []  # run.json for `kfyaml ui` and `kfyaml report`, once the run has its folder
+
+    def on_event(record):
+        progress.event(record)
+        if recorder:
+            recorder[0].event(record)
+
     run = Run(result.pipeline_spec, bound, args.workdir, use_cache=not args.no_cache, max_workers=args.max_workers,
-              on_event=progress.event, note=progress.note, labels=step_labels(result),
+              on_event=on_event, note=progress.note, labels=step_labels(result),
               platform=result.platform_spec, base_dir=base_dir, python=python, local=local)
+    from kfyaml.runner.run_record import Recorder
+
+    recorder.append(Recorder(run.run_dir, _record_header(result, args.file, bound), lambda: run.records))
+    ui = None
+    if args.ui:
+        from .look import start_ui
+
+        ui = start_ui(args.workdir, "127.0.0.1", 0)
+        print(f"kfyaml run: watch it at {ui.url(run.run_dir.name)}", file=sys.stderr, flush=True)
+    outcome = None
     try:
         outcome = _until_done(run)
     finally:
         progress.stop()
+        recorder[0].finish(outcome.state if outcome else "failed", outcome.error if outcome else "kfyaml stopped")
     if args.json:
         json.dump(display.as_json(run.records, outcome, run.run_dir), sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
@@ -102,9 +120,43 @@ def cmd_run(args, style: Style) -> int:
         print(f"kfyaml run: internal error ({outcome.internal_error}); the traceback is in "
               f"{run.run_dir / 'internal-error.txt'}. Please report it to the kfyaml maintainers "
               f"[{INTERNAL_ERROR.id}]", file=sys.stderr)
+    if ui is not None:
+        _keep_serving(ui, run.run_dir.name)
     if outcome.state == "cancelled":
         return 143 if getattr(run, "terminated", False) else 130
     return {"succeeded": 0}.get(outcome.state, 1)
+
+
+def _keep_serving(ui, run_id: str) -> None:
+    """`run --ui`: the page stays up after the run, until Ctrl-C (or SIGTERM)."""
+    import signal
+    import time
+
+    print(f"kfyaml run: the run is done; its page stays up at {ui.url(run_id)} until Ctrl-C", file=sys.stderr,
+          flush=True)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        ui.close()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _record_header(result: api.Result, file: str, bound: dict) -> dict:
+    """What run.json says about the run besides its steps: the pipeline, its params and its DAG."""
+    from ..graph_view import as_data
+    from ..load import load_bytes
+
+    doc = load_bytes("\n".join(result.lines).encode(), result.file).document
+    graph = as_data(result.pipeline, doc) if result.pipeline is not None and doc is not None else {"nodes": [], "edges": []}
+    name = result.pipeline.display_name or result.pipeline.name if result.pipeline else result.file
+    return {"pipeline": name, "file": os.path.abspath(file) if file != "-" else "-", "params": bound, "graph": graph}
 
 
 def _mapped(given: list[str], flag: str) -> dict[str, dict[str, str]]:
