@@ -1,0 +1,198 @@
+"""The run page in a real browser: Debian's chromium, headless, driven by playwright (issue 20).
+
+playwright's own browser download is not used: `executable_path` points at
+the chromium Debian ships (`.ci/run` installs it). Each test saves its
+screenshots under build/ui-screenshots/ (CI keeps them as artifacts).
+Where chromium or playwright is missing, the tests skip and say which.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+from support.stdlib_helpers import write_dataset
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "build" / "ui-screenshots"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(CHROMIUM is None, reason="no chromium: `apt-get install chromium` (as .ci/run does)")]
+playwright = pytest.importorskip("playwright.sync_api", reason="no playwright: pip install -e '.[test]'")
+
+LIVE = textwrap.dedent("""\
+    name: live
+    steps:
+      first:
+        python: |
+          def first() -> int:
+              import time
+              time.sleep(3)
+              return 1
+      second:
+        python: |
+          def second(x: int) -> int:
+              import time
+              time.sleep(3)
+              return x + 1
+        with: {x: "${{ steps.first.outputs.Output }}"}
+    """)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with playwright.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """Two runs of examples/training_pipeline.yaml (thresholds 0.5 and 0.99: the second skips `deploy`)."""
+    folder = tmp_path_factory.mktemp("trained")
+    source = write_dataset(folder, "breast_cancer")
+    for threshold in ("0.5", "0.99"):
+        done = run_cli("run", str(ROOT / "examples" / "training_pipeline.yaml"), "--workdir", str(folder / "w"),
+                       "--param", f"source={source}", "--param", f"threshold={threshold}")
+        assert done.returncode == 0, done.stderr
+    return folder / "w"
+
+
+@pytest.fixture
+def served(trained):
+    proc = subprocess.Popen([sys.executable, "-m", "kfyaml.compiler.cli", "ui", "--workdir", str(trained)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    url = re.search(r"(http://127\.0\.0\.1:\d+/\?token=\S+)", line).group(1)
+    yield url
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=10)
+
+
+def _page(browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    return page, errors
+
+
+def _states(page) -> dict:
+    return dict(page.eval_on_selector_all(
+        "svg.dag g.node", "gs => gs.map(g => [g.dataset.node, g.getAttribute('class').match(/state-(\\w+)/)[1]])"))
+
+
+def test_a_training_run_shows_its_dag_log_and_metrics_drawn(browser, served):
+    page, errors = _page(browser)
+    page.goto(served)
+    page.wait_for_selector("table.runs tr[data-run]")
+    assert page.locator("table.runs tr[data-run]").count() == 2
+    page.screenshot(path=str(SHOTS / "runs.png"))
+    page.locator("table.runs tr[data-run]").nth(1).click()  # the older run: threshold 0.5, deployed
+    page.wait_for_selector("body[data-run-state=succeeded]")  # selectors: the page's CSP forbids eval
+    assert _states(page) == {"validate": "succeeded", "preprocess": "succeeded", "train": "succeeded",
+                             "evaluate": "succeeded", "compare": "succeeded", "deploy": "succeeded",
+                             "notify": "succeeded"}
+    page.click('svg.dag g.node[data-node="evaluate"]')
+    page.wait_for_selector("#panel svg.confusion")
+    assert page.locator("#panel section.step h3").all_inner_texts() == [
+        "candidates[random_forest]/evaluate", "candidates[gradient_boosting]/evaluate"]
+    matrix = page.locator("#panel svg.confusion").first
+    assert matrix.locator("rect").count() == 4  # two classes
+    assert sum(int(t) for t in matrix.locator("text.cell").all_text_contents()) == 114  # the test split: 20% of 569
+    curve = page.locator("#panel svg.roc polyline.curve").first
+    assert curve.bounding_box()["width"] > 100 and curve.bounding_box()["height"] > 100
+    assert re.fullmatch(r"AUC 0\.9\d\d", page.locator("#panel svg.roc text.auc").first.text_content())
+    assert "evaluate_classifier: accuracy" in page.locator("#panel pre.log").first.inner_text()
+    page.screenshot(path=str(SHOTS / "training-run.png"), full_page=True)
+    with page.expect_popup() as popup:
+        page.locator("#panel a.full-log").first.click()
+    full = popup.value
+    full.wait_for_load_state()
+    assert "--- attempt 1 of 1 ---" in full.inner_text("body")
+    assert errors == []
+
+
+def test_two_runs_compared_side_by_side(browser, served):
+    page, errors = _page(browser)
+    page.goto(served)
+    page.wait_for_selector("table.runs tr[data-run]")
+    assert page.locator("#compare").is_disabled()
+    boxes = page.locator("table.runs input[type=checkbox]")
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    page.click("#compare")
+    page.wait_for_selector("table.compare")
+    rows = page.locator("table.compare tr.differs th").all_inner_texts()
+    assert rows[0] == "threshold"
+    assert "deploy" in rows  # skipped in one, deployed in the other
+    page.screenshot(path=str(SHOTS / "compare.png"), full_page=True)
+    assert errors == []
+
+
+def test_html_artifacts_cannot_run_scripts_in_the_page(browser, tmp_path):
+    (tmp_path / "html.yaml").write_text(textwrap.dedent("""\
+        name: html
+        steps:
+          page:
+            python: |
+              def page(out: Output[HTML]):
+                  open(out.path, "w").write("<h1 id=x>made</h1><script>parent.document.title = 'owned';"
+                                            "document.getElementById('x').textContent = 'ran'</script>")
+        """))
+    assert run_cli("run", "html.yaml", "--workdir", "w", cwd=tmp_path).returncode == 0
+    proc = subprocess.Popen([sys.executable, "-m", "kfyaml.compiler.cli", "ui", "--workdir", str(tmp_path / "w")],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        url = re.search(r"(http://\S+)", proc.stdout.readline()).group(1)
+        page, _ = _page(browser)
+        run_id = os.listdir(tmp_path / "w" / "runs")[0]
+        page.goto(f"{url}#/run/{run_id}")
+        page.click('svg.dag g.node[data-node="page"]')
+        frame = page.frame_locator("#panel iframe.html")
+        assert frame.locator("#x").inner_text() == "made"  # shown, and its script never ran
+        assert page.title() == "kfyaml runs"
+        page.screenshot(path=str(SHOTS / "html-artifact.png"))
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+
+
+def test_the_page_follows_a_live_run_to_its_end(browser, tmp_path):
+    (tmp_path / "live.yaml").write_text(LIVE)
+    proc = subprocess.Popen([sys.executable, "-m", "kfyaml.compiler.cli", "run", "live.yaml", "--workdir", "w", "--ui"],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = ""
+        while "watch it at" not in line:
+            line = proc.stderr.readline()
+            assert line, "kfyaml run --ui ended without printing its URL"
+        url = re.search(r"(http://\S+)", line).group(1)
+        page, errors = _page(browser)
+        page.goto(url)
+        page.wait_for_selector('svg.dag g.node.state-running[data-node="first"]', timeout=30_000)
+        assert _states(page)["second"] == "pending"
+        page.screenshot(path=str(SHOTS / "live-running.png"))
+        page.wait_for_selector("body[data-run-state=succeeded]", timeout=60_000)
+        assert _states(page) == {"first": "succeeded", "second": "succeeded"}
+        page.screenshot(path=str(SHOTS / "live-done.png"))
+        rest = iter(proc.stderr.readline, "")
+        assert any("the run is done; its page stays up" in line for line in rest)  # and the server stays
+        assert errors == []
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+    summary = json.loads(next((tmp_path / "w" / "runs").iterdir()).joinpath("summary.json").read_text())
+    assert (summary["state"], summary["counts"]) == ("succeeded", {"succeeded": 2})
+    assert time.time() - summary["finished"] < 120
