@@ -33,6 +33,7 @@ PAGE_FILES = {"/": ("index.html", "text/html; charset=utf-8"), "/app.js": ("app.
               "/style.css": ("style.css", "text/css; charset=utf-8")}
 _SAFE_INLINE = {"text/plain", "text/csv", "application/json", "image/png", "image/jpeg", "image/gif", "image/webp"}
 _PAGE_CSP = "default-src 'self'; img-src 'self' data:; frame-src 'self'; style-src 'self'; script-src 'self'"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 HEARTBEAT = 15.0  # seconds between two keep-alive comments on an idle event stream
 
 
@@ -46,8 +47,12 @@ class UI:
         self.server.daemon_threads = True
         self.server.ui = self
         self.host, self.port = host, self.server.server_address[1]
-        self.hosts = {f"{host}:{self.port}", f"127.0.0.1:{self.port}", f"localhost:{self.port}", f"[::1]:{self.port}"}
+        # On loopback, a request must name this address (no DNS rebinding); served to other machines on purpose
+        # (`--host`), they reach it by whatever name they have for it, and the token alone guards it.
+        self.hosts = {f"{host}:{self.port}", f"127.0.0.1:{self.port}", f"localhost:{self.port}", f"[::1]:{self.port}"} \
+            if host in LOOPBACK else None
         self.stopping = threading.Event()
+        self.svg_cache: tuple | None = None  # (run, its record) -> the last DAG drawn; a page's reloads reuse it
 
     def url(self, run_id: str | None = None) -> str:
         shown = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
@@ -79,7 +84,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802 (the stdlib's name)
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
-        if self.headers.get("Host") not in self.ui.hosts:
+        if self.ui.hosts is not None and self.headers.get("Host") not in self.ui.hosts:
             return self._send(HTTPStatus.FORBIDDEN, b"unknown host", "text/plain")
         if url.path == "/favicon.ico":
             return self._send(HTTPStatus.NO_CONTENT, b"", "text/plain")
@@ -119,11 +124,18 @@ class _Handler(BaseHTTPRequestHandler):
         run_id, rest = parts[1], parts[2:]
         if rest == []:
             run = store.run(run_id)
-            return self._json(run) if run else self._send(HTTPStatus.NOT_FOUND, b"no record of this run", "text/plain")
+            if run is None:
+                return self._send(HTTPStatus.NOT_FOUND, b"no record of this run", "text/plain")
+            if query.get("steps") == "0":  # what the page's header needs; states come by events
+                run = {k: v for k, v in run.items() if k not in ("steps", "graph")}
+            return self._json(run)
         if rest == ["dag.svg"]:
             run = store.run(run_id) or {}
-            return self._send(HTTPStatus.OK, dag_svg.svg(run.get("graph") or {}, run.get("nodes")).encode(),
-                              "image/svg+xml")
+            key = (run_id, tuple(sorted((run.get("nodes") or {}).items())))  # a run's DAG is fixed; its states change
+            cached = self.ui.svg_cache
+            if cached is None or cached[0] != key:
+                cached = self.ui.svg_cache = (key, dag_svg.svg(run.get("graph") or {}, run.get("nodes")).encode())
+            return self._send(HTTPStatus.OK, cached[1], "image/svg+xml")
         if len(rest) == 2 and rest[0] == "node":
             run = store.run(run_id) or {}
             steps = [s for s in run.get("steps", []) if s.get("node") == rest[1]]

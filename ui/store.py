@@ -26,6 +26,7 @@ class Store:
     def __init__(self, workdir: str | Path):
         self.runs = Path(workdir).resolve() / "runs"
         self._listing: tuple[float, list[str]] | None = None
+        self._read: dict[str, tuple[int, dict]] = {}  # run id -> (run.json's mtime, what run() made of it)
 
     def run_ids(self) -> list[str]:
         """Run folder names, newest first (cached until the runs folder changes)."""
@@ -73,10 +74,20 @@ class Store:
     def run(self, run_id: str) -> dict | None:
         """Everything about one run, with the state of every node of its DAG."""
         folder = self.folder(run_id)
-        data = _read(folder / RUN_FILE) if folder else None
+        if folder is None:
+            return None
+        try:
+            stamp = (folder / RUN_FILE).stat().st_mtime_ns
+        except OSError:
+            return None
+        cached = self._read.get(run_id)
+        if cached is not None and cached[0] == stamp:  # a live page asks each time the file changes, not more
+            return _alive(cached[1])
+        data = _read(folder / RUN_FILE)
         if data is None:
             return None
         data = _alive(data)
+        self._read[run_id] = (stamp, data)
         data["nodes"] = node_states(data.get("graph") or {"nodes": []}, data.get("steps") or [])
         for step in data.get("steps") or []:
             step["node"] = node_of(step.get("chain") or [], _by_id(data.get("graph")))

@@ -27,6 +27,9 @@ def cmd_ui(args, style: Style) -> int:
     workdir = args.workdir or default_workdir(None)
     ui = start_ui(workdir, args.host, args.port)
     print(f"kfyaml ui: the runs in {workdir} at {ui.url()}", flush=True)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"kfyaml ui: listening on {args.host}: anyone who can reach this machine and has the URL's token can "
+              "read these runs' files", file=sys.stderr, flush=True)
     print("  (Ctrl-C stops it)", file=sys.stderr, flush=True)
     try:
         while True:

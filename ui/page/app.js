@@ -50,13 +50,14 @@ async function showRuns(page) {
 }
 
 async function showRun(id) {
-  const run = await get(`runs/${encodeURIComponent(id)}`);
+  const run = await get(`runs/${encodeURIComponent(id)}?steps=0`);
   where.textContent = `${run.pipeline} · ${id}`;
   const params = Object.entries(run.params || {}).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(JSON.stringify(v))}</td></tr>`).join("");
   main.innerHTML = `<h2>${esc(run.pipeline)} <span id="run-state">${badge(run.state)}</span> <span id="took">${esc(took(run.started, run.finished))}</span></h2>` +
     `<p class="note">started ${esc(when(run.started))} · <span id="counts"></span></p><table class="params">${params}</table>` +
     `<div class="layout"><div class="dag-box" id="dag"></div><div id="panel"><p class="note">click a step for its inputs, outputs, artifacts and log</p></div></div>`;
   document.getElementById("dag").innerHTML = await get(`runs/${encodeURIComponent(id)}/dag.svg`, "text");
+  const shapes = new Map([...document.querySelectorAll("svg.dag [data-node]")].map(g => [g.dataset.node, g]));
   let selected = null;
   const open = async node => {
     selected = node;
@@ -69,8 +70,8 @@ async function showRun(id) {
   });
   const apply = event => {
     for (const [node, state] of Object.entries(event.nodes || {})) {
-      const g = document.querySelector(`svg.dag [data-node="${CSS.escape(node)}"]`);
-      if (g) g.setAttribute("class", g.getAttribute("class").replace(/state-[a-z_]+/, `state-${state}`));
+      const g = shapes.get(node);
+      if (g && !g.classList.contains(`state-${state}`)) g.setAttribute("class", g.getAttribute("class").replace(/state-[a-z_]+/, `state-${state}`));
     }
     document.getElementById("run-state").innerHTML = badge(event.state);
     document.getElementById("took").textContent = took(event.started, event.finished);
