@@ -30,6 +30,19 @@ def golden_path(source: Path) -> Path:
 
 
 GRAPHS = GOLDEN / "graph"
+REPORT_RUN = ROOT / "tests" / "data" / "ui_run"
+
+
+def reports() -> dict[str, str]:
+    """`kfyaml report` of the hand-written run in tests/data/ui_run, as HTML and Markdown, with times shown
+    in UTC (the caller sets TZ): golden file name -> text."""
+    from kfyaml.ui import report
+    from kfyaml.ui.store import Store
+
+    store = Store(REPORT_RUN)
+    run_id = store.run_ids()[0]
+    run = store.run(run_id)
+    return {"report.html": report.html(run, store.folder(run_id)), "report.md": report.markdown(run)}
 GRAPH_SUFFIX = {"mermaid": ".mmd", "dot": ".dot", "ascii": ".txt"}
 
 
@@ -48,6 +61,15 @@ def main() -> int:
     for source in _pipelines(ROOT / "examples"):
         for form, suffix in GRAPH_SUFFIX.items():
             (GRAPHS / f"{source.stem}{suffix}").write_text(graph(source, form), encoding="utf-8")
+
+    import os
+    import time
+
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    for name, text in reports().items():
+        (GOLDEN / name).write_text(text, encoding="utf-8")
+        print((GOLDEN / name).relative_to(ROOT))
 
     GOLDEN.mkdir(exist_ok=True)
     for source in sources():

@@ -57,7 +57,8 @@ def confusion_matrix(matrix: dict) -> str:
     n = len(names)
     if n == 0 or len(rows) != n or any(len(r) != n for r in rows):
         return '<p class="note">a confusion matrix whose rows do not match its classes</p>'
-    cell, left, top = 56, 90, 40
+    cell = max(56, 8 + 7 * max(len(name[:10]) for name in names))  # room for the column's class name
+    left, top = 90, 40
     size = left + cell * n + 10, top + cell * n + 30
     out = [f'<svg class="confusion" role="img" aria-label="confusion matrix" xmlns="http://www.w3.org/2000/svg" '
            f'width="{size[0]}" height="{size[1]}" viewBox="0 0 {size[0]} {size[1]}">',

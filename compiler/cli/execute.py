@@ -100,10 +100,11 @@ def cmd_run(args, style: Style) -> int:
     recorder.append(Recorder(run.run_dir, _record_header(result, args.file, bound), lambda: run.records))
     ui = None
     if args.ui:
-        from .look import start_ui
+        from .look import open_in_browser, start_ui
 
         ui = start_ui(args.workdir, "127.0.0.1", 0)
         print(f"kfyaml run: watch it at {ui.url(run.run_dir.name)}", file=sys.stderr, flush=True)
+        open_in_browser(ui.url(run.run_dir.name))
     outcome = None
     try:
         outcome = _until_done(run)

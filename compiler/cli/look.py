@@ -23,10 +23,24 @@ def start_ui(workdir: str, host: str, port: int):
     return ui
 
 
+def open_in_browser(url: str) -> None:
+    """Open the page where a person sits at a desktop; never in CI, a pipe, or a terminal-only session
+    (where Python's webbrowser would start a text browser in the user's terminal)."""
+    desktop = sys.platform == "darwin" or os.name == "nt" or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    if desktop and sys.stderr.isatty() and not os.environ.get("CI"):
+        import webbrowser
+
+        try:
+            webbrowser.open(url)
+        except Exception:  # no browser is no problem: the address is printed
+            pass
+
+
 def cmd_ui(args, style: Style) -> int:
     workdir = args.workdir or default_workdir(None)
     ui = start_ui(workdir, args.host, args.port)
     print(f"kfyaml ui: the runs in {workdir} at {ui.url()}", flush=True)
+    open_in_browser(ui.url())
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"kfyaml ui: listening on {args.host}: anyone who can reach this machine and has the URL's token can "
               "read these runs' files", file=sys.stderr, flush=True)
