@@ -32,7 +32,10 @@ DEMO = textwrap.dedent("""\
       make:
         python: |
           def make(n: int, report: Output[Markdown], table: Output[Dataset], page: Output[HTML],
-                   metrics: Output[Metrics], cm: Output[ClassificationMetrics]) -> int:
+                   metrics: Output[Metrics], cm: Output[ClassificationMetrics], plot: Output[Artifact]) -> int:
+              import base64
+              open(plot.path, "wb").write(base64.b64decode(
+                  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="))
               open(report.path, "w").write("# Hello\\n\\n<script>alert(1)</script>\\n")
               open(table.path, "w").write("x,y\\n1,2\\n3,4\\n")
               open(page.path, "w").write("<h1>hi</h1><script>parent.document.title = 'owned'</script>")
@@ -82,9 +85,9 @@ def _get(ui, path: str, token: bool = True, host: str | None = None):
     request = urllib.request.Request(url, headers={"Host": host} if host else {})
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, dict(response.headers), response.read().decode()
+            return response.status, dict(response.headers), response.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers), exc.read().decode()
+        return exc.code, dict(exc.headers), exc.read().decode("utf-8", "replace")
 
 
 def test_runs_are_listed_newest_first_page_by_page(store, ui):
@@ -128,6 +131,9 @@ def test_a_steps_panel_draws_its_metrics_and_shows_its_artifacts_safely(store, u
                      r'&amp;as=html">', html)
     log = re.search(r'<pre class="log">(.*?)</pre>', html, re.S).group(1)
     assert "made 2" in log
+    image = re.search(r'<img class="artifact" alt="outputs/make/plot" src="([^"]+)">', html).group(1)
+    status, headers, _ = _get(ui, image.replace("&amp;", "&").split("&token=")[0])  # a PNG KFP named without ".png"
+    assert status == 200 and headers["Content-Type"] == "image/png"
 
 
 def test_files_come_only_from_inside_the_run_folder(store, ui, tmp_path):
@@ -207,6 +213,32 @@ def test_report_names_what_it_cannot_find(store, tmp_path):
     assert done.stderr.strip() == f"kfyaml: no run demo-20200101-000000-1 in {store.runs}"
     empty = run_cli("report", "latest", "--workdir", str(tmp_path / "nothing"))
     assert empty.stderr.strip() == f"kfyaml: no runs in {tmp_path / 'nothing' / 'runs'}; run a pipeline with `kfyaml run` first"
+
+
+def test_kfp_metrics_as_kfp_dsl_writes_them_are_drawn():
+    """The metadata here comes from kfp.dsl's own artifact classes, as a step's code logs it."""
+    from kfp import dsl
+
+    from kfyaml.ui import charts
+
+    metrics = dsl.Metrics(name="m", uri="/tmp/m")
+    metrics.log_metric("accuracy", 0.875)
+    assert charts.render("system.Metrics", metrics.metadata) == \
+        '<table class="metrics"><tr><th>accuracy</th><td>0.875</td></tr></table>'
+    sliced = dsl.SlicedClassificationMetrics(name="s", uri="/tmp/s")
+    sliced._sliced_metrics = {}  # kfp 2.17.3's class never sets it, so its log methods fail without this
+    for name, rows in (("young", [[3, 1], [0, 4]]), ("old", [[2, 2], [1, 5]])):  # its load_confusion_matrix
+        sliced.set_confusion_matrix_categories(name, ["no", "yes"])           # is broken in kfp 2.17.3 too
+        for category, row in zip(["no", "yes"], rows):
+            sliced.log_confusion_matrix_row(name, category, row)
+    # Its ROC methods call ClassificationMetrics methods that no longer exist (log_roc_reading, load_roc_readings):
+    # the slice's ClassificationMetrics logs the curve itself, and the sliced class lays out the metadata.
+    sliced._sliced_metrics["old"].log_roc_curve([0.1, 0.3, 0.9], [0.5, 0.8, 1.0], [0.9, 0.5, 0.1])
+    sliced._update_metadata("old")
+    html = charts.render("system.SlicedClassificationMetrics", sliced.metadata)
+    assert re.findall(r"<h5>slice (\w+)</h5>", html) == ["young", "old"]
+    assert re.findall(r'class="cell">(\d+)</text>', html) == ["3", "1", "0", "4", "2", "2", "1", "5"]
+    assert html.count('<svg class="roc"') == 1  # only `old` has readings
 
 
 def test_node_states_sum_up_loops_and_groups():

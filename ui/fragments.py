@@ -28,6 +28,25 @@ PREVIEW_BYTES = 64 * 1024
 EMBED_BYTES = 2 * 1024 * 1024  # the report embeds images and HTML up to this size
 LOG_TAIL_LINES = 200
 _IMAGES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp"}
+_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF87a", "image/gif"),
+          (b"GIF89a", "image/gif"))
+
+
+def image_type(path: Path) -> str | None:
+    """An image's type, by its name or, for an artifact KFP named without an extension, by its first bytes
+    (SVG is never one: it can hold scripts)."""
+    if path.suffix.lower() in _IMAGES:
+        return _IMAGES[path.suffix.lower()]
+    if path.suffix:
+        return None
+    try:
+        with open(path, "rb") as fh:
+            start = fh.read(12)
+    except OSError:
+        return None
+    if start[:4] == b"RIFF" and start[8:12] == b"WEBP":
+        return "image/webp"
+    return next((kind for magic, kind in _MAGIC if start.startswith(magic)), None)
 
 
 def when(seconds: float | None) -> str:
@@ -119,12 +138,13 @@ def artifact(rel: str, info: dict, folder: Path, link: Callable[[str], str | Non
         if url:  # served as HTML whatever its name, under a sandboxing CSP (server.py)
             return f'<iframe class="html" sandbox src="{escape(url)}&amp;as=html"></iframe>{_download(rel, link)}'
         return f'<iframe class="html" sandbox srcdoc="{escape(_head(path, EMBED_BYTES))}"></iframe>'
-    if suffix in (".csv", ".tsv") or (not suffix and _looks_like_csv(path)):
+    if suffix in (".csv", ".tsv") or (not suffix and not image_type(path) and _looks_like_csv(path)):
         return table_preview(path, "\t" if suffix == ".tsv" else ",") + _download(rel, link)
-    if suffix in _IMAGES:
+    kind_of_image = image_type(path)
+    if kind_of_image:
         url = link(rel)
         if url is None and path.stat().st_size <= EMBED_BYTES:
-            url = f"data:{_IMAGES[suffix]};base64,{base64.b64encode(path.read_bytes()).decode()}"
+            url = f"data:{kind_of_image};base64,{base64.b64encode(path.read_bytes()).decode()}"
         return f'<img class="artifact" alt="{escape(rel)}" src="{escape(url)}">' if url else _download(rel, link)
     return _download(rel, link)
 

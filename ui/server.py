@@ -159,7 +159,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.ui.store.file(run_id, rel)
         if path is None:
             return self._send(HTTPStatus.NOT_FOUND, b"not found", "text/plain")
-        kind = "text/html" if as_html else mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        kind = "text/html" if as_html else fragments.image_type(path) or mimetypes.guess_type(path.name)[0] \
+            or "application/octet-stream"
         if path.suffix in (".log", ".txt", ".md"):
             kind = "text/plain"
         headers = {"Content-Security-Policy": "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"}

@@ -177,7 +177,9 @@ def _alive(data: dict) -> dict:
 
 
 def _read(path: Path) -> dict | None:
+    """A record as the runner wrote it; None for anything else (unreadable, not JSON, not an object)."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
         return None
+    return data if isinstance(data, dict) else None
