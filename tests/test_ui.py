@@ -229,7 +229,7 @@ def test_kfp_metrics_as_kfp_dsl_writes_them_are_drawn():
     sliced._sliced_metrics = {}  # kfp 2.17.3's class never sets it, so its log methods fail without this
     for name, rows in (("young", [[3, 1], [0, 4]]), ("old", [[2, 2], [1, 5]])):  # its load_confusion_matrix
         sliced.set_confusion_matrix_categories(name, ["no", "yes"])           # is broken in kfp 2.17.3 too
-        for category, row in zip(["no", "yes"], rows):
+        for category, row in zip(["no", "yes"], rows, strict=True):
             sliced.log_confusion_matrix_row(name, category, row)
     # Its ROC methods call ClassificationMetrics methods that no longer exist (log_roc_reading, load_roc_readings):
     # the slice's ClassificationMetrics logs the curve itself, and the sliced class lays out the metadata.
