@@ -61,6 +61,13 @@ class Recorder:
             time.sleep(INTERVAL)
 
     def write(self) -> None:
+        for _ in range(3):  # a step's thread may change its record while it is copied: copy again
+            try:
+                return self._write()
+            except RuntimeError:
+                continue
+
+    def _write(self) -> None:
         with self.lock:
             steps = [step_data(record, self.run_dir) for record in list(self.records())]
             summary = {"format": FORMAT, "id": self.run_dir.name, "pipeline": self.header.get("pipeline"),
