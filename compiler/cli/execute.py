@@ -19,6 +19,7 @@ from ..config import default_workdir
 from . import output
 from .check import UsageError, check_source
 from .output import Style
+from .recording import record_header
 
 EXTRAS = {"kfp": ("kfp", "the KFP SDK"), "lsp": ("pygls", "the language server library")}  # extra -> (module it brings, what it is)
 
@@ -97,7 +98,7 @@ def cmd_run(args, style: Style) -> int:
               platform=result.platform_spec, base_dir=base_dir, python=python, local=local)
     from kfyaml.runner.run_record import Recorder
 
-    recorder.append(Recorder(run.run_dir, _record_header(result, args.file, bound), lambda: run.records))
+    recorder.append(Recorder(run.run_dir, record_header(result, args.file, bound), lambda: run.records))
     ui = None
     if args.ui:
         from .look import open_in_browser, start_ui
@@ -147,17 +148,6 @@ def _keep_serving(ui, run_id: str) -> None:
 
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
-
-
-def _record_header(result: api.Result, file: str, bound: dict) -> dict:
-    """What run.json says about the run besides its steps: the pipeline, its params and its DAG."""
-    from ..graph_view import as_data
-    from ..load import load_bytes
-
-    doc = load_bytes("\n".join(result.lines).encode(), result.file).document
-    graph = as_data(result.pipeline, doc) if result.pipeline is not None and doc is not None else {"nodes": [], "edges": []}
-    name = result.pipeline.display_name or result.pipeline.name if result.pipeline else result.file
-    return {"pipeline": name, "file": os.path.abspath(file) if file != "-" else "-", "params": bound, "graph": graph}
 
 
 def _mapped(given: list[str], flag: str) -> dict[str, dict[str, str]]:

@@ -89,8 +89,10 @@ def _case(name, case, where, at, result, labels, ids, pipeline_path, workdir) ->
     from kfyaml.runner import params as run_params
     from kfyaml.runner.engine import Run
     from kfyaml.runner.records import RunError
+    from kfyaml.runner.run_record import Recorder
 
     from ..lower.state import task_name
+    from .recording import record_header
 
     outcome = Outcome(str(name))
     started = time.time()
@@ -125,7 +127,9 @@ def _case(name, case, where, at, result, labels, ids, pipeline_path, workdir) ->
         return outcome
     run = Run(result.pipeline_spec, bound, workdir, use_cache=False, labels=labels, platform=result.platform_spec,
               base_dir=os.path.dirname(pipeline_path), mocks=mocks)
+    recorder = Recorder(run.run_dir, record_header(result, pipeline_path, bound, case=name), lambda: run.records)
     ended = run.execute()
+    recorder.finish(ended.state, ended.error)  # the case's run shows in `kfyaml ui` like any other
     outcome.seconds = time.time() - started
     states: dict[str, list] = {}
     for record in run.records:  # a record counts for its step and for each step around it (a nested pipeline)
