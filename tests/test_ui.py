@@ -266,3 +266,12 @@ def test_a_run_killed_midway_shows_as_interrupted(store, tmp_path):
     assert Store(tmp_path / "w").summary(folder.name)["state"] == "unknown"
     assert report.markdown(Store(tmp_path / "w").run(folder.name)).splitlines()[0] == "### demo: interrupted in -"
     assert Path(folder).exists()
+
+
+def test_a_run_named_by_its_folder_and_a_busy_port(store, ui):
+    folder = store.folder(store.run_ids()[0])
+    done = run_cli("report", str(folder), "--format", "markdown")
+    assert done.returncode == 0 and done.stdout.startswith("### demo: failed in ")
+    busy = run_cli("ui", "--workdir", str(store.runs.parent), "--port", str(ui.port))
+    assert busy.returncode == 2
+    assert busy.stderr.strip() == f"kfyaml: cannot listen on 127.0.0.1:{ui.port}: Address already in use"
