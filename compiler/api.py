@@ -123,7 +123,10 @@ def _checked(loaded: LoadResult, catalog: Catalog | None, lower: bool, source: C
         # Files a pipeline names are read inside the project root only: a pull request's pipeline must not
         # read (and embed into the IR) files elsewhere on the CI machine.
         root = config.root or (os.path.dirname(os.path.abspath(doc.source_path)) if doc.source_path else os.getcwd())
-        result = _passes(doc, catalog or _default_catalog(), lower, chain, root=root)
+        from .remote import session
+
+        with session.for_pipeline(doc.source_path):  # remote `uses:`: which kfyaml.lock
+            result = _passes(doc, catalog or _default_catalog(), lower, chain, root=root)
         kept = suppress.apply(result.diagnostics, doc.file, doc.lines, config)
         return dataclasses.replace(result, diagnostics=sort_unique(kept), config=config)
     except Exception as exc:  # a kfyaml bug: report it, never a traceback
@@ -143,8 +146,12 @@ def _passes(doc, catalog: Catalog, lower: bool, chain: tuple[str, ...] = (), nes
     from .resolve import resolve
 
     def compile_nested(nested_doc, nested_chain):
-        """A pipeline that `uses:` names: every pass, lowered as a nested DAG."""
-        return _passes(nested_doc, catalog, True, nested_chain, nested=True, root=root)
+        """A pipeline that `uses:` names: every pass, lowered as a nested DAG. A remote one reads files inside
+        its own locked tree only."""
+        from .remote.store import tree_root_of
+
+        own = tree_root_of(nested_doc.source_path) if nested_doc.source_path else None
+        return _passes(nested_doc, catalog, True, nested_chain, nested=True, root=own or root)
 
     resolved = resolve(doc, catalog, chain, compile_nested, root)
     pipeline = resolved.pipeline

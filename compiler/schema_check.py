@@ -19,7 +19,7 @@ def valid(data) -> bool:
 
 from decimal import Decimal
 import re
-REGEX_PATTERNS = {'^[A-Za-z][A-Za-z0-9+.-]*://.+': re.compile('^[A-Za-z][A-Za-z0-9+.-]*://.+'), '^[A-Za-z_][A-Za-z0-9_]*$': re.compile('^[A-Za-z_][A-Za-z0-9_]*\\Z'), '^[a-z][a-z0-9_]*$': re.compile('^[a-z][a-z0-9_]*\\Z'), '^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*$': re.compile('^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*\\Z'), '^[0-9]+(\\.[0-9]+)?(s|m|h|d)?$': re.compile('^[0-9]+(\\.[0-9]+)?(s|m|h|d)?\\Z'), '^x-': re.compile('^x-'), '^[a-z_][a-z0-9_]*$': re.compile('^[a-z_][a-z0-9_]*\\Z'), '^[-._a-zA-Z][-._a-zA-Z0-9]*$': re.compile('^[-._a-zA-Z][-._a-zA-Z0-9]*\\Z'), '^/': re.compile('^/'), '^(?!/)(?!(.*/)?\\.\\.(/|$)).+$': re.compile('^(?!/)(?!(.*/)?\\.\\.(/|\\Z)).+\\Z')}
+REGEX_PATTERNS = {'^[A-Za-z][A-Za-z0-9+.-]*://.+': re.compile('^[A-Za-z][A-Za-z0-9+.-]*://.+'), '^[A-Za-z_][A-Za-z0-9_]*$': re.compile('^[A-Za-z_][A-Za-z0-9_]*\\Z'), '^[a-z][a-z0-9_]*$': re.compile('^[a-z][a-z0-9_]*\\Z'), '^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*$': re.compile('^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*\\Z'), '^[0-9]+(\\.[0-9]+)?(s|m|h|d)?$': re.compile('^[0-9]+(\\.[0-9]+)?(s|m|h|d)?\\Z'), '^x-': re.compile('^x-'), '^[0-9a-f]{64}$': re.compile('^[0-9a-f]{64}\\Z'), '^[a-z_][a-z0-9_]*$': re.compile('^[a-z_][a-z0-9_]*\\Z'), '^[-._a-zA-Z][-._a-zA-Z0-9]*$': re.compile('^[-._a-zA-Z][-._a-zA-Z0-9]*\\Z'), '^/': re.compile('^/'), '^(?!/)(?!(.*/)?\\.\\.(/|$)).+$': re.compile('^(?!/)(?!(.*/)?\\.\\.(/|\\Z)).+\\Z')}
 NoneType = type(None)
 
 def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json(data, custom_formats={}, name_prefix=None):
@@ -371,6 +371,14 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
             if isinstance(data__uses, str):
                 data__uses_len = len(data__uses)
                 if data__uses_len < 1:
+                    raise Invalid
+        if 'sha256' in data_keys:
+            data_keys.remove('sha256')
+            data__sha256 = data['sha256']
+            if not isinstance(data__sha256, str):
+                raise Invalid
+            if isinstance(data__sha256, str):
+                if not REGEX_PATTERNS['^[0-9a-f]{64}$'].search(data__sha256):
                     raise Invalid
         if 'image' in data_keys:
             data_keys.remove('image')

@@ -84,6 +84,19 @@ _COMMANDS = {
               ["kfyaml cache",
                "kfyaml cache prune --older-than 7d",
                "kfyaml cache prune --older-than 12h --workdir build/.kfyaml"]),
+    "lock": ("pin remote `uses:` in kfyaml.lock",
+             "Fetch every remote `uses:` of the pipelines (git repositories at a tag, branch or commit; HTTPS files "
+             "with `sha256:`), with the remote pipelines they use in turn, and pin each to its commit and each file "
+             "to its SHA-256 in kfyaml.lock at the project root. An existing pin is kept; a tag that now points at "
+             "another commit is an error naming both, until `--update`. `--check` changes nothing and uses no "
+             "network, for CI.",
+             ["kfyaml lock",
+              "kfyaml lock pipelines/*.yaml --check",
+              "kfyaml lock --update git+https://github.com/acme/steps//train.yaml@v1.3"]),
+    "vendor": ("copy the locked remote components into the repository",
+               "Copy every file kfyaml.lock pins into kfyaml_vendor/ beside it (named by SHA-256), so that a clone "
+               "compiles with no cache and no network. Each copy is checked against the lock.",
+               ["kfyaml vendor"]),
     "ui": ("see local runs in the browser: the DAG, live states, logs, artifacts and metrics",
            "Serve the run store (WORKDIR/runs) on a local web page: runs newest first, a run's DAG with each step's "
            "state as it changes, a step's inputs, outputs, log and artifacts (KFP metrics drawn as tables, confusion "
@@ -140,6 +153,10 @@ def _subparser(sub, name: str, common) -> argparse.ArgumentParser:
                           formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
+_FROZEN_HELP = ("never fetch: a remote `uses:` not in kfyaml.lock is an error (for CI); without it, one not locked "
+                "yet is fetched and locked")
+
+
 def _parser() -> argparse.ArgumentParser:
     common = _common()
     parser = argparse.ArgumentParser(prog="kfyaml", parents=[common],
@@ -152,10 +169,12 @@ def _parser() -> argparse.ArgumentParser:
     comp.add_argument("file", metavar="FILE", help="the pipeline, or - for standard input")
     comp.add_argument("-o", "--output", metavar="OUT", default="-",
                       help="a file, a folder (for FOLDER/<name>.ir.yaml), or - for standard output (the default)")
+    comp.add_argument("--frozen", action="store_true", help=_FROZEN_HELP)
     lint = _subparser(sub, "lint", common)
     lint.add_argument("files", nargs="+", metavar="FILE", help="pipelines, or - for standard input")
     lint.add_argument("--format", choices=["text", "json", "github", "sarif"], default="text",
                       help="text (default), json, github (workflow annotations) or sarif (SARIF 2.1.0)")
+    lint.add_argument("--frozen", action="store_true", help=_FROZEN_HELP)
     _subparser(sub, "schema", common)
     test = _subparser(sub, "test", common)
     test.add_argument("files", nargs="+", metavar="FILE", help="test files (pipeline.test.yaml)")
@@ -191,11 +210,23 @@ def _parser() -> argparse.ArgumentParser:
                           "without it, a secret's env var is taken from this environment")
     run.add_argument("--config-map", action="append", default=[], metavar="NAME=FILE",
                      help="the keys of config map NAME, from an env file (repeatable)")
+    run.add_argument("--frozen", action="store_true", help=_FROZEN_HELP)
     run.add_argument("--ui", action="store_true", help="serve `kfyaml ui` for this run and print its URL; the page "
                      "follows the run live and stays up after it ends, until Ctrl-C")
     run.add_argument("--volume", action="append", default=[], metavar="CLAIM=DIR",
                      help="the local folder for PersistentVolumeClaim CLAIM, linked at the step's mount path while "
                           "the step runs (repeatable)")
+    lock = _subparser(sub, "lock", common)
+    lock.add_argument("files", nargs="*", metavar="FILE", help="the pipelines (default: every pipeline under the "
+                      "project root)")
+    lock.add_argument("--update", nargs="?", const="", default=None, metavar="NAME",
+                      help="move the pin of NAME (a `uses:` as written), or of every one without NAME")
+    lock.add_argument("--check", action="store_true", help="change nothing, use no network: exit 1 when the lock is "
+                      "stale (a remote `uses:` not in it, or an entry no pipeline uses) or the cache or vendored copy "
+                      "does not hold what it pins")
+    vendor = _subparser(sub, "vendor", common)
+    vendor.add_argument("files", nargs="*", metavar="FILE", help="the pipelines (default: every pipeline under the "
+                        "project root)")
     ui = _subparser(sub, "ui", common)
     ui.add_argument("--workdir", default=None, help="the work folder whose runs to show (default: .kfyaml at the "
                     "project root of the current folder)")
@@ -275,6 +306,11 @@ def _dispatch(parser: argparse.ArgumentParser, args) -> int:
         import gc
 
         gc.disable()
+    if args.command in ("compile", "lint", "run", "submit", "test", "graph"):  # remote `uses:` not locked yet
+        from ..remote import session
+
+        session.allow_network(not getattr(args, "frozen", False),
+                              report=lambda text: print(f"kfyaml: {text}", file=sys.stderr, flush=True))
     try:
         return _handler(args.command)(args, style)
     except UsageError as exc:
@@ -290,7 +326,8 @@ def _dispatch(parser: argparse.ArgumentParser, args) -> int:
 _HANDLERS = {"import": ("migrate", "cmd_import"), "run": ("execute", "cmd_run"), "submit": ("execute", "cmd_submit"),
              "runs": ("execute", "cmd_runs"), "schedules": ("execute", "cmd_schedules"),
              "cache": ("maintain", "cmd_cache"), "lsp": ("draw", "cmd_lsp"), "graph": ("draw", "cmd_graph"),
-             "test": ("testing", "cmd_test"), "ui": ("look", "cmd_ui"), "report": ("look", "cmd_report")}
+             "test": ("testing", "cmd_test"), "ui": ("look", "cmd_ui"), "report": ("look", "cmd_report"),
+             "lock": ("locks", "cmd_lock"), "vendor": ("locks", "cmd_vendor")}
 
 
 def _handler(command: str):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from ..codes import BAD_USES, FILE_CYCLE, MISPLACED_KEY, PYTHON_STEP, UNKNOWN_STDLIB_STEP
+from ..codes import BAD_USES, DIGEST_MISMATCH, FILE_CYCLE, MISPLACED_KEY, PYTHON_STEP, REMOTE_USES, UNKNOWN_STDLIB_STEP
 from ..diagnostics import Diagnostic, make, suggest
 from ..load import MAX_BYTES, Path
 from ..model import Component
@@ -19,7 +19,9 @@ from . import containers
 from .context import Context
 
 
-def uses(ctx: Context, ref: str, path: Path) -> Component | None:
+def uses(ctx: Context, ref: str, path: Path, sha256=None) -> Component | None:
+    if ref.startswith(("git+", "https://", "http://")):
+        return remote_component(ctx, ref, path, sha256)
     if ref.startswith("components."):
         return local_component(ctx, ref[len("components."):], path)
     if ref.startswith(ctx.catalog.prefix):
@@ -58,6 +60,31 @@ def local_component(ctx: Context, name: str, path: Path) -> Component | None:
             ctx.component_cache[key] = python(ctx, name, spec, where)
         else:
             ctx.component_cache[key] = containers.container(ctx, name, spec, where)
+    return ctx.component_cache[key]
+
+
+def remote_component(ctx: Context, ref: str, path: Path, sha256) -> Component | None:
+    """A component from another repository or a URL, as kfyaml.lock pins it (compiler/remote)."""
+    from ..component_files import FileError, load_component
+    from ..remote.refs import redact
+    from ..remote.resolve import RemoteProblem, local_file
+
+    key = f"remote:{ref}:{sha256}"
+    if key not in ctx.component_cache:
+        try:
+            real = local_file(ref, sha256)
+        except RemoteProblem as problem:
+            where = path[:-1] + ("sha256",) if problem.at_sha256 else path
+            ctx.error(where, DIGEST_MISMATCH if problem.tampered else REMOTE_USES, f"`uses: {redact(ref)}`: {problem}")
+            ctx.component_cache[key] = None
+            return None
+        try:
+            component, diags = load_component(real, redact(ref), ctx.chain, ctx.compile_nested)
+        except FileError as err:
+            ctx.error(path, FILE_CYCLE, f"{err}; a pipeline cannot use itself")
+            component, diags = None, []
+        ctx.diags.extend(diags)
+        ctx.component_cache[key] = component
     return ctx.component_cache[key]
 
 

@@ -96,8 +96,11 @@ def step(ctx: Context, sid: str, spec: dict, path: Path, parent: Step | None, in
     step = Step(id=sid, path=path, kind="component", parent=parent, in_finally=in_finally,
                 display_name=spec.get("display_name"), written=frozenset(spec))
     kind = _kind(ctx, sid, spec, path)
+    if "sha256" in spec and kind != "uses":
+        ctx.error(path + ("sha256",), MISPLACED_KEY, "`sha256:` pins a `uses: https://...` file; this step has no "
+                                                     "`uses:`", key=True)
     if kind == "uses":
-        step.component = components.uses(ctx, spec["uses"], path + ("uses",))
+        step.component = components.uses(ctx, spec["uses"], path + ("uses",), spec.get("sha256"))
     elif kind == "image":
         step.component = containers.container(ctx, sid, spec, path)
     elif kind == "python":
