@@ -8,6 +8,8 @@ them, are registered in `codes`.
 
 from __future__ import annotations
 
+import re
+
 import dataclasses
 from collections.abc import Iterable
 
@@ -65,6 +67,9 @@ _ANSI = {"bold": "\033[1m", "red": "\033[1;31m", "yellow": "\033[1;33m", "dim": 
          "reset": "\033[0m"}
 
 
+_CREDENTIALS = re.compile(r"(://)[^/\s@]*:[^/\s@]*@")  # `user:secret@` in a URL
+
+
 def render(diag: Diagnostic, source_lines: list[str] | None, color: bool = False) -> str:
     """The diagnostic line, then the source line with a caret under the column; ANSI colours if asked."""
     def paint(text: str, style: str) -> str:
@@ -74,7 +79,7 @@ def render(diag: Diagnostic, source_lines: list[str] | None, color: bool = False
     out = (f"{paint(f'{printable(diag.file)}:{diag.line}:{diag.col}:', 'bold')} {level}: {printable(diag.message)} "
            f"{paint(f'[{diag.code}]', 'dim')}")
     if source_lines and 1 <= diag.line <= len(source_lines):
-        text = source_lines[diag.line - 1].rstrip("\n")
+        text = _CREDENTIALS.sub(r"\1***@", source_lines[diag.line - 1].rstrip("\n"))  # never echo a password
         if len(text) <= 400 and all(ch == "\t" or ch.isprintable() for ch in text):
             caret_pad = "".join("\t" if ch == "\t" else " " for ch in text[: diag.col - 1])
             gutter = paint("|", "dim")

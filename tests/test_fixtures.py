@@ -19,7 +19,9 @@ GENERATED = {"KY105": "test_twenty_megabytes", "KY108": "test_missing_file", "KY
              "KY601": "test_files_that_are_not_ir_are_refused_with_their_place",
              "KY602": "test_what_kfyaml_cannot_say_is_reported_where_it_is_and_nothing_is_written",
              # `--source` is Python: tests/test_import_names.py asserts the exact report.
-             "KY603": "test_a_source_that_is_not_the_pipelines_python_is_a_located_error_and_nothing_is_written"}
+             "KY603": "test_a_source_that_is_not_the_pipelines_python_is_a_located_error_and_nothing_is_written",
+             # a digest mismatch needs a lock and a changed cache: tests/test_remote_uses.py makes both.
+             "KY317": "test_tampered_content_is_refused_with_both_digests"}
 
 
 @pytest.mark.parametrize("path", OK, ids=lambda p: p.name)

@@ -78,12 +78,12 @@ def redact(text: str) -> str:
 def _git(text: str) -> RemoteRef | str:
     body = text[len("git+"):]
     if "@" not in body.rsplit("//", 1)[-1]:
-        return f"`{redact(text)}` names no ref: end it with `@TAG`, `@BRANCH` or `@COMMIT` ({FORMS})"
+        return f"no ref: end it with `@TAG`, `@BRANCH` or `@COMMIT` ({FORMS})"
     location, ref = body.rsplit("@", 1)
     scheme_end = location.find("://")
     split = location.find("//", scheme_end + 3) if scheme_end >= 0 else -1
     if scheme_end < 0 or split < 0:
-        return f"`{redact(text)}`: write the repository, `//`, then the file's path in it ({FORMS})"
+        return f"write the repository, `//`, then the file's path in it ({FORMS})"
     url, path = location[:split], location[split + 2:]
     parts = urlsplit(url)
     if parts.scheme not in ("https", "ssh", "file", "http"):

@@ -1,0 +1,309 @@
+"""Remote `uses:` pinned in kfyaml.lock (issue 21).
+
+Repositories are real bare git repositories on disk (`git+file://`), their
+tags moved in the tests; HTTPS files come from a loopback HTTP server. Every
+test has its own cache (XDG_CACHE_HOME) and runs `kfyaml` as a user does.
+"""
+
+import hashlib
+import http.server
+import os
+import shutil
+import subprocess
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ROOT, run_cli
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+
+ECHO = textwrap.dedent("""\
+    name: Echo
+    inputs:
+    - {name: msg, type: String}
+    implementation:
+      container:
+        image: alpine
+        command: [echo, {inputValue: msg}]
+    """)
+
+
+def _git(*args, cwd):
+    subprocess.run(["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args], cwd=cwd, check=True,
+                   capture_output=True)
+
+
+class Repo:
+    """A bare repository and a working copy that pushes to it."""
+
+    def __init__(self, root: Path, name: str):
+        self.bare = root / f"{name}.git"
+        self.work = root / f"{name}-work"
+        subprocess.run(["git", "init", "-q", "--bare", str(self.bare)], check=True)
+        subprocess.run(["git", "init", "-q", "-b", "main", str(self.work)], check=True)
+        _git("remote", "add", "origin", str(self.bare), cwd=self.work)
+
+    @property
+    def url(self) -> str:
+        return f"git+file://{self.bare}"
+
+    def commit(self, files: dict[str, str], tag: str | None = None, move: bool = False) -> str:
+        for rel, text in files.items():
+            (self.work / rel).parent.mkdir(parents=True, exist_ok=True)
+            (self.work / rel).write_text(text)
+        _git("add", "-A", cwd=self.work)
+        _git("commit", "-q", "-m", "change", cwd=self.work)
+        if tag:
+            _git("tag", *(["-f"] if move else []), tag, cwd=self.work)
+        _git("push", "-q", "--force", "origin", "main", "--tags", cwd=self.work)
+        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=self.work, capture_output=True, text=True).stdout.strip()
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / ".kfyaml.yaml").write_text("{}\n")
+    return project
+
+
+def kfyaml(*args, cwd):
+    return run_cli(*args, cwd=cwd)
+
+
+def _pipeline(project: Path, uses: str, extra: str = "") -> Path:
+    path = project / "pipeline.yaml"
+    path.write_text(f"name: remote\nsteps:\n  hello:\n    uses: {uses}\n{extra}    with: {{msg: hi}}\n")
+    return path
+
+
+def test_a_step_from_another_repository_at_a_tag_is_pinned_and_compiles_offline(env, tmp_path):
+    repo = Repo(tmp_path, "steps")
+    commit = repo.commit({"steps/echo.yaml": ECHO}, tag="v1")
+    _pipeline(env, f"{repo.url}//steps/echo.yaml@v1")
+    done = kfyaml("lock", cwd=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == (f"locked {repo.url}//steps/echo.yaml@v1 at {commit[:12]}\n"
+                           f"{env / 'kfyaml.lock'}: 1 source(s) pinned\n")
+    lock = yaml.safe_load((env / "kfyaml.lock").read_text())
+    assert lock == {"version": 1, "sources": {f"{repo.url}//steps/echo.yaml@v1": {
+        "commit": commit, "files": {"steps/echo.yaml": "sha256:" + hashlib.sha256(ECHO.encode()).hexdigest()}}}}
+    shutil.rmtree(repo.bare)  # the network is gone: everything below reads the cache
+    compiled = kfyaml("compile", "pipeline.yaml", "--frozen", cwd=env)
+    assert compiled.returncode == 0, compiled.stderr
+    ir = yaml.safe_load(compiled.stdout)
+    assert ir["deploymentSpec"]["executors"]["exec-hello"]["container"] == {
+        "image": "alpine", "command": ["echo", "{{$.inputs.parameters['msg']}}"]}
+    assert kfyaml("lint", "pipeline.yaml", cwd=env).returncode == 0
+    check = kfyaml("lock", "--check", cwd=env)
+    assert (check.returncode, check.stderr) == (0, f"{env / 'kfyaml.lock'} is current: 1 source(s)\n")
+
+
+def test_the_ir_is_the_same_bytes_from_the_network_the_cache_and_the_vendored_copy(env, tmp_path):
+    repo = Repo(tmp_path, "steps")
+    repo.commit({"steps/echo.yaml": ECHO}, tag="v1")
+    _pipeline(env, f"{repo.url}//steps/echo.yaml@v1")
+    first = kfyaml("compile", "pipeline.yaml", cwd=env)  # not locked yet: fetched and locked on the way
+    assert first.returncode == 0, first.stderr
+    assert first.stderr == f"kfyaml: locked {repo.url}//steps/echo.yaml@v1 in {env / 'kfyaml.lock'}\n"
+    cached = kfyaml("compile", "pipeline.yaml", "--frozen", cwd=env)
+    assert kfyaml("vendor", cwd=env).returncode == 0
+    shutil.rmtree(tmp_path / "cache")
+    vendored = kfyaml("compile", "pipeline.yaml", "--frozen", cwd=env)
+    assert vendored.returncode == 0, vendored.stderr
+    assert first.stdout == cached.stdout == vendored.stdout
+
+
+def test_a_moved_tag_is_an_error_naming_both_commits_until_update(env, tmp_path):
+    repo = Repo(tmp_path, "steps")
+    old = repo.commit({"steps/echo.yaml": ECHO}, tag="v1")
+    _pipeline(env, f"{repo.url}//steps/echo.yaml@v1")
+    assert kfyaml("lock", cwd=env).returncode == 0
+    new = repo.commit({"steps/echo.yaml": ECHO.replace("alpine", "busybox")}, tag="v1", move=True)
+    moved = kfyaml("lock", cwd=env)
+    assert moved.returncode == 1
+    ref = f"{repo.url}//steps/echo.yaml@v1"
+    assert moved.stderr.splitlines() == [
+        f"kfyaml lock: `{ref}`: `v1` now points at commit {new}, but kfyaml.lock pinned {old}: the tag moved. If you "
+        f"trust the new commit, `kfyaml lock --update {ref}`",
+        f"kfyaml lock: 1 problem(s); {env / 'kfyaml.lock'} was not changed"]
+    # the pinned commit still compiles, offline, as it was locked
+    assert "image: alpine" in kfyaml("compile", "pipeline.yaml", "--frozen", cwd=env).stdout
+    assert kfyaml("lock", "--update", ref, cwd=env).returncode == 0
+    assert yaml.safe_load((env / "kfyaml.lock").read_text())["sources"][ref]["commit"] == new
+    assert "image: busybox" in kfyaml("compile", "pipeline.yaml", "--frozen", cwd=env).stdout
+
+
+def test_tampered_content_is_refused_with_both_digests(env, tmp_path):
+    repo = Repo(tmp_path, "steps")
+    repo.commit({"steps/echo.yaml": ECHO}, tag="v1")
+    _pipeline(env, f"{repo.url}//steps/echo.yaml@v1")
+    assert kfyaml("lock", cwd=env).returncode == 0
+    expected = hashlib.sha256(ECHO.encode()).hexdigest()
+    evil = ECHO.replace("echo", "curl")
+    kept = tmp_path / "cache" / "kfyaml" / "components"
+    for blob in [*(kept / "blobs").iterdir(), *(kept / "trees").rglob("echo.yaml")]:
+        if blob.read_bytes() == ECHO.encode():
+            blob.write_text(evil)
+    done = kfyaml("compile", "pipeline.yaml", "--frozen", cwd=env)
+    assert done.returncode == 1
+    first = done.stderr.splitlines()[0]
+    assert first.startswith("pipeline.yaml:4:11: error: ") and first.endswith("[KY317]")
+    assert f"the lock says sha256:{expected}" in first
+    assert f"its content is sha256:{hashlib.sha256(evil.encode()).hexdigest()}" in first
+    check = kfyaml("lock", "--check", cwd=env)
+    assert check.returncode == 1 and f"the lock says sha256:{expected}" in check.stderr
+
+
+def test_frozen_refuses_what_is_not_locked_and_never_reaches_the_network(env):
+    _pipeline(env, "https://127.0.0.1:9/steps/echo.yaml", extra=f"    sha256: {'a' * 64}\n")  # nothing listens
+    done = kfyaml("lint", "pipeline.yaml", "--frozen", cwd=env)
+    assert done.returncode == 1
+    assert done.stdout.splitlines()[0] == (
+        f"pipeline.yaml:4:11: error: `uses: https://127.0.0.1:9/steps/echo.yaml`: not in {env / 'kfyaml.lock'}; "
+        "run `kfyaml lock` (a remote component is never fetched with `--frozen` or in the editor) [KY316]")
+    check = kfyaml("lock", "--check", cwd=env)
+    assert check.returncode == 1
+    assert check.stderr.splitlines()[0] == (f"kfyaml lock --check: `uses: https://127.0.0.1:9/steps/echo.yaml` is not "
+                                            f"in {env / 'kfyaml.lock'}: run `kfyaml lock`")
+
+
+@pytest.fixture
+def http_server(tmp_path):
+    served = tmp_path / "served"
+    served.mkdir()
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(served), **kwargs)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield served, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_an_https_file_needs_its_sha256_and_must_match_it(env, http_server):
+    served, base = http_server
+    (served / "echo.yaml").write_text(ECHO)
+    good = hashlib.sha256(ECHO.encode()).hexdigest()
+    _pipeline(env, f"{base}/echo.yaml")
+    missing = kfyaml("lint", "pipeline.yaml", cwd=env)
+    assert missing.stdout.splitlines()[0] == (
+        f"pipeline.yaml:4:11: error: `uses: {base}/echo.yaml`: `sha256:` is the file's SHA-256 as 64 lowercase hex "
+        "digits (`sha256sum component.yaml`) [KY316]")
+    _pipeline(env, f"{base}/echo.yaml", extra=f"    sha256: {'b' * 64}\n")
+    wrong = kfyaml("lock", cwd=env)
+    assert wrong.returncode == 1
+    assert wrong.stderr.splitlines()[0] == (
+        f"kfyaml lock: {base}/echo.yaml does not match kfyaml.lock: its content is sha256:{good}, the lock says "
+        f"sha256:{'b' * 64} (the pipeline's `sha256:`); something changed it since it was locked. Delete it (or run "
+        "`kfyaml lock --update`) and check where it came from")
+    _pipeline(env, f"{base}/echo.yaml", extra=f"    sha256: {good}\n")
+    assert kfyaml("lock", cwd=env).returncode == 0
+    (served / "echo.yaml").unlink()  # the server no longer has it: the lock and cache do
+    assert kfyaml("compile", "pipeline.yaml", "--frozen", cwd=env).returncode == 0
+
+
+def test_a_remote_pipeline_brings_its_own_files_and_remote_steps(env, tmp_path):
+    steps = Repo(tmp_path, "steps")
+    steps_commit = steps.commit({"echo.yaml": ECHO}, tag="v2")
+    flows = Repo(tmp_path, "flows")
+    inner = textwrap.dedent(f"""\
+        name: greet
+        params:
+          who: {{type: string, default: world}}
+        steps:
+          local:
+            uses: ./parts/echo.yaml
+            with: {{msg: "${{{{ params.who }}}}"}}
+          remote:
+            uses: {steps.url}//echo.yaml@v2
+            with: {{msg: remote}}
+        """)
+    flows_commit = flows.commit({"flows/greet.yaml": inner, "flows/parts/echo.yaml": ECHO}, tag="v1")
+    (env / "pipeline.yaml").write_text(f"name: outer\nsteps:\n  greet:\n    uses: {flows.url}//flows/greet.yaml@v1\n"
+                                       "    with: {who: you}\n")
+    done = kfyaml("lock", cwd=env)
+    assert done.returncode == 0, done.stderr
+    sources = yaml.safe_load((env / "kfyaml.lock").read_text())["sources"]
+    digest = "sha256:" + hashlib.sha256(ECHO.encode()).hexdigest()
+    assert sources == {
+        f"{flows.url}//flows/greet.yaml@v1": {
+            "commit": flows_commit, "uses": [f"{steps.url}//echo.yaml@v2"],
+            "files": {"flows/greet.yaml": "sha256:" + hashlib.sha256(inner.encode()).hexdigest(),
+                      "flows/parts/echo.yaml": digest}},
+        f"{steps.url}//echo.yaml@v2": {"commit": steps_commit, "files": {"echo.yaml": digest}}}
+    shutil.rmtree(steps.bare)
+    shutil.rmtree(flows.bare)
+    compiled = kfyaml("compile", "pipeline.yaml", "--frozen", cwd=env)
+    assert compiled.returncode == 0, compiled.stderr
+    ir = yaml.safe_load(compiled.stdout)
+    assert sorted(ir["components"]["comp-greet"]["dag"]["tasks"]) == ["local", "remote"]
+
+
+def test_remote_pipelines_that_use_each_other_are_a_cycle(env, tmp_path):
+    a, b = Repo(tmp_path, "a"), Repo(tmp_path, "b")
+    a_ref, b_ref = f"{a.url}//p.yaml@v1", f"{b.url}//p.yaml@v1"
+    a.commit({"p.yaml": f"name: a\nsteps:\n  x:\n    uses: {b_ref}\n"}, tag="v1")
+    b.commit({"p.yaml": f"name: b\nsteps:\n  y:\n    uses: {a_ref}\n"}, tag="v1")
+    (env / "pipeline.yaml").write_text(f"name: top\nsteps:\n  top:\n    uses: {a_ref}\n")
+    done = kfyaml("lock", cwd=env)
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[0] == (f"kfyaml lock: remote pipelines use each other in a cycle: {a_ref} -> "
+                                           f"{b_ref} -> {a_ref}")
+    assert not (env / "kfyaml.lock").exists()
+
+
+def test_credentials_are_never_taken_from_the_pipeline_nor_printed(env):
+    _pipeline(env, "git+https://alice:s3cret-token@example.com/org/repo//steps/echo.yaml@v1")
+    done = kfyaml("lint", "pipeline.yaml", cwd=env)
+    assert done.returncode == 1
+    assert "s3cret" not in done.stdout + done.stderr
+    assert done.stdout.splitlines()[0] == (
+        "pipeline.yaml:4:11: error: `uses: git+https://***@example.com/org/repo//steps/echo.yaml@v1`: a URL with "
+        "credentials in it: a pipeline file is read by everyone who reads the repository; let git supply them (a "
+        "credential helper, an SSH key) and remove them from the URL [KY316]")
+    locked = kfyaml("lock", cwd=env)
+    assert locked.returncode == 1 and "s3cret" not in locked.stdout + locked.stderr
+
+
+def test_a_path_out_of_the_repository_is_refused(env, tmp_path):
+    repo = Repo(tmp_path, "steps")
+    repo.commit({"p.yaml": "name: p\nsteps:\n  x:\n    uses: ../../outside.yaml\n"}, tag="v1")
+    _pipeline(env, f"{repo.url}//../etc/passwd@v1")
+    bad = kfyaml("lint", "pipeline.yaml", cwd=env)
+    assert "the path `../etc/passwd` must be a file inside the repository (no `..`, not absolute) [KY316]" in bad.stdout
+    (env / "pipeline.yaml").write_text(f"name: top\nsteps:\n  top:\n    uses: {repo.url}//p.yaml@v1\n")
+    done = kfyaml("lock", cwd=env)
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[0] == (f"kfyaml lock: `../../outside.yaml` in p.yaml of {repo.url}//p.yaml@v1 "
+                                           "leads outside its repository")
+
+
+def test_a_kfp_sample_component_is_used_from_a_repository(env, tmp_path):
+    """A component file from KFP's own test data (tests/data/kfp_components/README.md says where)."""
+    sample = (ROOT / "tests" / "data" / "kfp_components" / "add_component.yaml").read_text()
+    repo = Repo(tmp_path, "kfp-samples")
+    repo.commit({"components/add_component.yaml": sample}, tag="2.17.3")
+    (env / "pipeline.yaml").write_text(textwrap.dedent(f"""\
+        name: sums
+        steps:
+          add:
+            uses: {repo.url}//components/add_component.yaml@2.17.3
+            with: {{op_1: 1, op2: 2}}  # KFP names the input `op-1` as `op_1`, as its own loader does
+        """))
+    done = kfyaml("compile", "pipeline.yaml", cwd=env)
+    assert done.returncode == 0, done.stderr
+    ir = yaml.safe_load(done.stdout)
+    assert ir["components"]["comp-add"]["inputDefinitions"]["parameters"] == {
+        "op_1": {"parameterType": "NUMBER_INTEGER"}, "op2": {"parameterType": "NUMBER_INTEGER"}}
+    assert os.path.exists(env / "kfyaml.lock")
