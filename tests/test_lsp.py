@@ -183,3 +183,18 @@ async def test_an_output_goes_to_its_declaration_and_an_unquoted_expression_gets
         context=t.CodeActionContext(diagnostics=[problem])))
     assert [a.title for a in actions] == ["Quote the expression"]
     assert actions[0].edit.changes[uri2][0].new_text == '"${{ steps.make.outputs.data }}"'
+
+
+@pytest.mark.asyncio
+async def test_a_remote_uses_not_locked_is_reported_and_never_fetched(client: LanguageClient, tmp_path):
+    """The editor reads kfyaml.lock only: an unlocked remote `uses:` is KY316, and the server at the URL (a port
+    nothing listens on) is never asked."""
+    (tmp_path / ".kfyaml.yaml").write_text("{}\n")
+    uri = _uri(tmp_path)
+    text = ("name: remote\nsteps:\n  hello:\n    uses: git+https://127.0.0.1:9/acme/steps//echo.yaml@v1\n"
+            "    with: {msg: hi}\n")
+    _open(client, uri, text)
+    await client.wait_for_notification(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    assert [(d.range.start.line, d.range.start.character, d.code, d.message) for d in client.diagnostics[uri]] == [
+        (3, 10, "KY316", f"`uses: git+https://127.0.0.1:9/acme/steps//echo.yaml@v1`: not in {tmp_path / 'kfyaml.lock'}; "
+                         "run `kfyaml lock` (a remote component is never fetched with `--frozen` or in the editor)")]

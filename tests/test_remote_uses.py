@@ -248,6 +248,7 @@ def test_a_remote_pipeline_brings_its_own_files_and_remote_steps(env, tmp_path):
     assert compiled.returncode == 0, compiled.stderr
     ir = yaml.safe_load(compiled.stdout)
     assert sorted(ir["components"]["comp-greet"]["dag"]["tasks"]) == ["local", "remote"]
+    assert str(tmp_path) not in compiled.stdout  # no path of this machine (the cache) reaches the IR
 
 
 def test_remote_pipelines_that_use_each_other_are_a_cycle(env, tmp_path):
