@@ -8,9 +8,8 @@ them, are registered in `codes`.
 
 from __future__ import annotations
 
-import re
-
 import dataclasses
+import re
 from collections.abc import Iterable
 
 from .codes import Code, Severity
