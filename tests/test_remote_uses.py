@@ -308,3 +308,140 @@ def test_a_kfp_sample_component_is_used_from_a_repository(env, tmp_path):
     assert ir["components"]["comp-add"]["inputDefinitions"]["parameters"] == {
         "op_1": {"parameterType": "NUMBER_INTEGER"}, "op2": {"parameterType": "NUMBER_INTEGER"}}
     assert os.path.exists(env / "kfyaml.lock")
+
+
+def test_a_private_repository_uses_gits_own_credentials_and_they_are_never_printed(env, tmp_path, monkeypatch):
+    """git's credential helper (from its configuration, not the pipeline) answers the server's 401; the server
+    then says the repository is not there. kfyaml reports that, without the password and without a prompt."""
+    seen = []
+
+    class Private(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            seen.append(self.headers.get("Authorization"))
+            if self.headers.get("Authorization") is None:
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="private"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Private)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    config = tmp_path / "gitconfig"
+    config.write_text('[credential]\n\thelper = "!f() { echo username=ci; echo password=topsecret-42; }; f"\n')
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    try:
+        url = f"git+http://127.0.0.1:{server.server_address[1]}/acme/private.git//echo.yaml@v1"
+        _pipeline(env, url)
+        done = kfyaml("lock", cwd=env)
+    finally:
+        server.shutdown()
+    assert done.returncode == 1
+    assert "topsecret" not in done.stdout + done.stderr
+    assert done.stderr.splitlines()[0].startswith("kfyaml lock: git ls-remote: ")
+    assert any(auth and auth.startswith("Basic ") for auth in seen)  # git sent what its helper gave
+
+
+class Registry:
+    """A stand-in for an image registry, written from the OCI distribution spec: `HEAD /v2/<name>/manifests/<tag>`
+    answers `Docker-Content-Digest`, after the bearer-token sign-in its 401 challenge asks for."""
+
+    def __init__(self):
+        self.tags: dict[tuple[str, str], str] = {}
+        self.requests: list[tuple[str, str, str | None]] = []
+        registry = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (the token service)
+                registry.requests.append(("GET", self.path, None))
+                body = b'{"token": "pull-token-1"}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_HEAD(self):  # noqa: N802
+                auth = self.headers.get("Authorization")
+                registry.requests.append(("HEAD", self.path, auth))
+                name, _, tag = self.path[len("/v2/"):].partition("/manifests/")
+                if auth != "Bearer pull-token-1":
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", f'Bearer realm="http://127.0.0.1:{registry.port}/token",'
+                                                         f'service="stand-in",scope="repository:{name}:pull"')
+                elif (name, tag) in registry.tags:
+                    self.send_response(200)
+                    self.send_header("Docker-Content-Digest", registry.tags[(name, tag)])
+                else:
+                    self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def test_images_by_tag_are_pinned_to_digests_when_asked(env, tmp_path):
+    registry = Registry()
+    image = f"127.0.0.1:{registry.port}/acme/trainer:1.0"
+    first, second = "sha256:" + "1" * 64, "sha256:" + "2" * 64
+    registry.tags[("acme/trainer", "1.0")] = first
+    repo = Repo(tmp_path, "steps")
+    repo.commit({"echo.yaml": ECHO.replace("image: alpine", f"image: {image}")}, tag="v1")
+    ref = f"{repo.url}//echo.yaml@v1"
+    _pipeline(env, ref)
+    try:
+        assert kfyaml("lock", cwd=env).returncode == 0  # not asked: no registry is contacted
+        assert registry.requests == []
+        assert f"image: {image}\n" in kfyaml("compile", "pipeline.yaml", "--frozen", cwd=env).stdout
+        done = kfyaml("lock", "--images", cwd=env)
+        assert done.returncode == 0, done.stderr
+        assert yaml.safe_load((env / "kfyaml.lock").read_text())["sources"][ref]["images"] == {image: first}
+        assert [r[0] for r in registry.requests] == ["HEAD", "GET", "HEAD"]  # challenged, signed in, asked again
+        assert registry.requests[1][1] == "/token?service=stand-in&scope=repository%3Aacme%2Ftrainer%3Apull"
+        compiled = kfyaml("compile", "pipeline.yaml", "--frozen", cwd=env)
+        assert f"image: {image}@{first}\n" in compiled.stdout
+        assert kfyaml("lock", cwd=env).returncode == 0  # a plain lock keeps the image pins
+        assert f"image: {image}@{first}\n" in kfyaml("compile", "pipeline.yaml", "--frozen", cwd=env).stdout
+        registry.tags[("acme/trainer", "1.0")] = second  # the tag is pushed again
+        moved = kfyaml("lock", "--images", cwd=env)
+        assert moved.returncode == 1
+        assert moved.stderr.splitlines()[0] == (
+            f"kfyaml lock: `{image}` (in {ref}) now names {second}, but kfyaml.lock pinned {first}: the image tag "
+            f"moved. If you trust the new image, `kfyaml lock --images --update {ref}`")
+        assert kfyaml("lock", "--images", "--update", ref, cwd=env).returncode == 0
+        assert f"image: {image}@{second}\n" in kfyaml("compile", "pipeline.yaml", "--frozen", cwd=env).stdout
+    finally:
+        registry.server.shutdown()
+
+
+def test_image_names_are_read_as_registries_read_them_and_pinned_in_every_executor():
+    from kfyaml.compiler.model import Component
+    from kfyaml.compiler.remote import images
+
+    assert images.parse("alpine") == images.Image("registry-1.docker.io", "library/alpine", "latest")
+    assert images.parse("python:3.11") == images.Image("registry-1.docker.io", "library/python", "3.11")
+    assert images.parse("bitnami/kubectl:1.31") == images.Image("registry-1.docker.io", "bitnami/kubectl", "1.31")
+    assert images.parse("ghcr.io/acme/train:v2") == images.Image("ghcr.io", "acme/train", "v2")
+    assert images.parse("localhost:5000/x") == images.Image("localhost:5000", "x", "latest")
+    assert images.parse("alpine@sha256:" + "0" * 64) is None  # already pinned
+    assert images.parse("{{$.inputs.parameters['image']}}") is None  # chosen by a param: not a name
+    digest = "sha256:" + "3" * 64
+    nested = Component("inner", {}, {}, "", dag={"deploymentSpec": {"executors": {
+        "exec-a": {"container": {"image": "python:3.11", "command": ["python"]}},
+        "exec-b": {"container": {"image": "alpine:3.20"}}}}})
+    pinned = images.pinned(nested, {"python:3.11": digest})
+    executors = pinned.dag["deploymentSpec"]["executors"]
+    assert executors["exec-a"]["container"]["image"] == f"python:3.11@{digest}"
+    assert executors["exec-b"]["container"]["image"] == "alpine:3.20"  # not in the lock: as written
+    assert nested.dag["deploymentSpec"]["executors"]["exec-a"]["container"]["image"] == "python:3.11"  # a copy

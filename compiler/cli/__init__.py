@@ -221,6 +221,8 @@ def _parser() -> argparse.ArgumentParser:
                       "project root)")
     lock.add_argument("--update", nargs="?", const="", default=None, metavar="NAME",
                       help="move the pin of NAME (a `uses:` as written), or of every one without NAME")
+    lock.add_argument("--images", action="store_true", help="also pin the digest of each image the remote components "
+                      "name by tag (asked of the image's registry); the IR then names `image:tag@sha256:...`")
     lock.add_argument("--check", action="store_true", help="change nothing, use no network: exit 1 when the lock is "
                       "stale (a remote `uses:` not in it, or an entry no pipeline uses) or the cache or vendored copy "
                       "does not hold what it pins")

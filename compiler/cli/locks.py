@@ -40,7 +40,7 @@ def cmd_lock(args, style: Style) -> int:
         update = args.update == "" or args.update == text
         before = lock.entries.get(text)
         try:
-            pin(lock, parsed, sha256, update=update)
+            pin(lock, parsed, sha256, update=update, with_images=args.images)
         except (fetch.FetchError, LockFailure, store.Tampered) as exc:
             print(f"kfyaml lock: {refs.redact(str(exc))}", file=sys.stderr)
             problems += 1

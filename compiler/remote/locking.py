@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import yaml
 
-from . import fetch, refs, store
+from . import fetch, images, refs, store
 from .lockfile import Lock
 
 MAX_DEPTH = 16     # remote pipelines using remote pipelines: deeper than this is not a real project
@@ -22,8 +22,10 @@ class LockFailure(Exception):
     pass
 
 
-def pin(lock: Lock, ref: refs.RemoteRef, sha256: str | None, update: bool = False, chain: tuple[str, ...] = ()) -> None:
-    """Make `lock` hold `ref` (and everything it needs), fetching what the cache lacks."""
+def pin(lock: Lock, ref: refs.RemoteRef, sha256: str | None, update: bool = False, chain: tuple[str, ...] = (),
+        with_images: bool = False) -> None:
+    """Make `lock` hold `ref` (and everything it needs), fetching what the cache lacks; with `with_images`, the
+    digest of each image its files name by tag too."""
     if ref.text in chain:
         raise LockFailure("remote pipelines use each other in a cycle: " + " -> ".join(chain + (ref.text,)))
     if len(chain) >= MAX_DEPTH:
@@ -35,12 +37,14 @@ def pin(lock: Lock, ref: refs.RemoteRef, sha256: str | None, update: bool = Fals
         if sha256 is not None and actual != f"sha256:{sha256}":
             raise store.Tampered(ref.text, f"sha256:{sha256} (the pipeline's `sha256:`)", actual)
         store.put(data)
-        lock.entries[ref.text] = {"sha256": actual.split(":", 1)[1]}
+        entry = {"sha256": actual.split(":", 1)[1]}
+        _images(entry, existing, images.images_in(data), ref.text, update, with_images)
+        lock.entries[ref.text] = entry
         for inner, inner_sha, relative in uses_in(data):
             if relative:
                 raise LockFailure(f"{ref.text} uses `{inner}`: a file fetched over HTTPS has no folder to be "
                                   "relative to; use a git reference for a pipeline made of several files")
-            pin(lock, _parsed(inner), inner_sha, update, chain + (ref.text,))
+            pin(lock, _parsed(inner), inner_sha, update, chain + (ref.text,), with_images)
         return
     commit = fetch.commit_of(ref.url, ref.ref)
     if existing and existing.get("commit") != commit and not update:
@@ -48,6 +52,7 @@ def pin(lock: Lock, ref: refs.RemoteRef, sha256: str | None, update: bool = Fals
                           f"{existing.get('commit')}: the tag moved. If you trust the new commit, "
                           f"`kfyaml lock --update {ref.text}`")
     files: dict[str, str] = {}
+    named: set[str] = set()
     remote: list[str] = []
     pending = [ref.path]
     while pending:
@@ -58,6 +63,7 @@ def pin(lock: Lock, ref: refs.RemoteRef, sha256: str | None, update: bool = Fals
             raise LockFailure(f"{ref.text} takes more than {MAX_FILES} files")
         data = fetch.files_at(ref.url, ref.ref, commit, [path])[path]
         files[path] = store.put(data)
+        named.update(images.images_in(data))
         here = refs.RemoteRef(ref.text, "git", ref.url, path, ref.ref)  # relative paths are from this file
         for inner, inner_sha, relative in uses_in(data):
             if relative:
@@ -66,12 +72,35 @@ def pin(lock: Lock, ref: refs.RemoteRef, sha256: str | None, update: bool = Fals
                     raise LockFailure(f"`{inner}` in {path} of {ref.text} leads outside its repository")
                 pending.append(sibling.path)
             else:
-                pin(lock, _parsed(inner), inner_sha, update, chain + (ref.text,))
+                pin(lock, _parsed(inner), inner_sha, update, chain + (ref.text,), with_images)
                 remote.append(inner)
     entry = {"commit": commit, "files": dict(sorted(files.items()))}
     if remote:
         entry["uses"] = sorted(set(remote))
+    _images(entry, existing, sorted(named), ref.text, update, with_images)
     lock.entries[ref.text] = entry
+
+
+def _images(entry: dict, existing: dict | None, named: list[str], text: str, update: bool, resolve: bool) -> None:
+    """The entry's image digests: asked of the registries with `--images`, else kept from the lock as they were."""
+    before = (existing or {}).get("images") or {}
+    if not resolve:
+        kept = {name: digest for name, digest in before.items() if name in named}
+        if kept:
+            entry["images"] = kept
+        return
+    pinned = {}
+    for name in named:
+        try:
+            digest = images.digest_of(name)
+        except images.ImageError as exc:
+            raise LockFailure(str(exc)) from None
+        if name in before and before[name] != digest and not update:
+            raise LockFailure(f"`{name}` (in {text}) now names {digest}, but kfyaml.lock pinned {before[name]}: the "
+                              f"image tag moved. If you trust the new image, `kfyaml lock --images --update {text}`")
+        pinned[name] = digest
+    if pinned:
+        entry["images"] = pinned
 
 
 def _parsed(text: str) -> refs.RemoteRef:

@@ -19,8 +19,9 @@ class RemoteProblem(Exception):
         self.tampered, self.at_sha256 = tampered, at_sha256
 
 
-def local_file(text: str, sha256) -> str:
-    """The path of the locked file `uses: text` names; RemoteProblem says why there is none."""
+def local_file(text: str, sha256) -> tuple[str, dict[str, str]]:
+    """The path of the locked file `uses: text` names, and the image digests its entry pins; RemoteProblem says
+    why there is none."""
     parsed = refs.parse(text)
     if isinstance(parsed, str):
         raise RemoteProblem(parsed)
@@ -59,7 +60,7 @@ def local_file(text: str, sha256) -> str:
     if root is None:
         raise RemoteProblem(f"locked, but neither the cache nor {current.vendor} has it; run `kfyaml lock` on a machine "
                             "with network access, or `kfyaml vendor` and commit the folder")
-    return str(root / path)
+    return str(root / path), dict(entry.get("images") or {})
 
 
 def _pin(current: session.Session, parsed: refs.RemoteRef, sha256, refetch: bool = False) -> None:

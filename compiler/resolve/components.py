@@ -66,13 +66,14 @@ def local_component(ctx: Context, name: str, path: Path) -> Component | None:
 def remote_component(ctx: Context, ref: str, path: Path, sha256) -> Component | None:
     """A component from another repository or a URL, as kfyaml.lock pins it (compiler/remote)."""
     from ..component_files import FileError, load_component
+    from ..remote.images import pinned
     from ..remote.refs import redact
     from ..remote.resolve import RemoteProblem, local_file
 
     key = f"remote:{ref}:{sha256}"
     if key not in ctx.component_cache:
         try:
-            real = local_file(ref, sha256)
+            real, images = local_file(ref, sha256)
         except RemoteProblem as problem:
             where = path[:-1] + ("sha256",) if problem.at_sha256 else path
             ctx.error(where, DIGEST_MISMATCH if problem.tampered else REMOTE_USES, f"`uses: {redact(ref)}`: {problem}")
@@ -84,7 +85,7 @@ def remote_component(ctx: Context, ref: str, path: Path, sha256) -> Component | 
             ctx.error(path, FILE_CYCLE, f"{err}; a pipeline cannot use itself")
             component, diags = None, []
         ctx.diags.extend(diags)
-        ctx.component_cache[key] = component
+        ctx.component_cache[key] = pinned(component, images)  # `kfyaml lock --images`: tags written with digests
     return ctx.component_cache[key]
 
 
