@@ -445,3 +445,17 @@ def test_image_names_are_read_as_registries_read_them_and_pinned_in_every_execut
     assert executors["exec-a"]["container"]["image"] == f"python:3.11@{digest}"
     assert executors["exec-b"]["container"]["image"] == "alpine:3.20"  # not in the lock: as written
     assert nested.dag["deploymentSpec"]["executors"]["exec-a"]["container"]["image"] == "python:3.11"  # a copy
+
+
+def test_a_lock_file_that_is_not_one_is_a_clear_error_and_no_uses_locks_nothing(env, tmp_path):
+    (env / "pipeline.yaml").write_text("name: plain\nsteps:\n  a: {image: alpine, command: [echo]}\n")
+    done = kfyaml("lock", cwd=env)
+    assert (done.returncode, done.stderr) == (0, "no remote `uses:` in 1 pipeline(s); nothing to lock\n")
+    assert not (env / "kfyaml.lock").exists()
+    (env / "kfyaml.lock").write_text("sources: [1, 2\n")
+    broken = kfyaml("lock", cwd=env)
+    assert broken.returncode == 2
+    assert broken.stderr.startswith(f"kfyaml: {env / 'kfyaml.lock'}: not valid YAML (")
+    _pipeline(env, "git+https://example.com/a/b//c.yaml@v1")
+    linted = kfyaml("lint", "pipeline.yaml", "--frozen", cwd=env)
+    assert linted.returncode == 1 and "not valid YAML" in linted.stdout and "[KY316]" in linted.stdout

@@ -28,6 +28,9 @@ def cmd_lock(args, style: Style) -> int:
     wanted = _wanted(files)
     if args.check:
         return _check(lock, wanted)
+    if not wanted and not lock.entries:
+        print(f"no remote `uses:` in {len(files)} pipeline(s); nothing to lock", file=sys.stderr)
+        return 0
     if args.update and args.update not in lock.entries and args.update not in wanted:
         raise UsageError(f"no remote `uses: {refs.redact(args.update)}` in these pipelines or in {lock.path}")
     problems = 0

@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 FILE = "kfyaml.lock"
+MAX_LOCK_BYTES = 10 * 1024 * 1024
 VERSION = 1
 HEADER = ("# kfyaml.lock: the remote components this project's pipelines use, pinned. Written by `kfyaml lock`;\n"
           "# commit it. `kfyaml lock --check` fails when it is stale; `kfyaml lock --update NAME` moves a pin.\n")
@@ -47,6 +48,9 @@ def location(pipeline: str | None, project_root: str | None) -> Path:
 
 def load(path: Path) -> Lock:
     try:
+        if path.stat().st_size > MAX_LOCK_BYTES:
+            raise LockError(f"{path}: {path.stat().st_size:,} bytes; a kfyaml.lock is far smaller (the limit is "
+                            f"{MAX_LOCK_BYTES:,}): restore it from version control")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return Lock(path)
@@ -54,7 +58,7 @@ def load(path: Path) -> Lock:
         raise LockError(f"{path}: cannot be read: {exc.strerror or exc}") from None
     try:
         data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, RecursionError) as exc:
         raise LockError(f"{path}: not valid YAML ({getattr(exc, 'problem', exc)}); restore it from version "
                         "control or delete it and run `kfyaml lock`") from None
     if not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("sources", {}), dict):
