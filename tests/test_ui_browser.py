@@ -35,7 +35,9 @@ LIVE = textwrap.dedent("""\
         python: |
           def first() -> int:
               import time
-              time.sleep(3)
+              for tick in range(16):
+                  print("tick", tick, flush=True)
+                  time.sleep(0.5)
               return 1
       second:
         python: |
@@ -188,6 +190,9 @@ def test_the_page_follows_a_live_run_to_its_end(browser, tmp_path):
         page.goto(url)
         page.wait_for_selector('svg.dag g.node.state-running[data-node="first"]', timeout=300_000)  # a cold env
         assert _states(page)["second"] == "pending"
+        page.click('svg.dag g.node[data-node="first"]')
+        page.wait_for_selector("#panel pre.log:has-text('tick 3')", timeout=30_000)  # the log grows on the page...
+        assert _states(page)["first"] == "running"  # ...while the step runs (it prints until tick 15, 8 s)
         page.screenshot(path=str(SHOTS / "live-running.png"))
         page.wait_for_selector("body[data-run-state=succeeded]", timeout=120_000)
         assert _states(page) == {"first": "succeeded", "second": "succeeded"}

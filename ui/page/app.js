@@ -77,8 +77,15 @@ async function showRun(id) {
     document.getElementById("took").textContent = took(event.started, event.finished);
     document.getElementById("counts").textContent = Object.entries(event.counts || {}).map(([k, v]) => `${v} ${k}`).join(", ");
     document.body.dataset.runState = event.state;
-    if (selected && (event.running || []).includes(selected)) open(selected);  // a running step's log grows
+    running = event.running || [];
+    if (selected && running.includes(selected)) open(selected);
   };
+  let running = [];
+  // A running step's log grows between state changes: its panel is read again every second while it runs.
+  const follow = setInterval(() => {
+    if (!document.body.contains(document.getElementById("panel"))) { clearInterval(follow); return; }
+    if (selected && running.includes(selected)) open(selected);
+  }, 1000);
   if (stream) stream.close();
   stream = new EventSource(api(`runs/${encodeURIComponent(id)}/events`));
   stream.onmessage = m => {
@@ -86,6 +93,7 @@ async function showRun(id) {
     apply(event);
     if (["succeeded", "failed", "cancelled", "interrupted"].includes(event.state)) {
       stream.close();
+      running = [];
       if (selected) open(selected);
     }
   };
