@@ -125,6 +125,7 @@ def run(launch: Launch, slots: Slots, log: TextIO, on_start: Callable[[], None],
         log.write(f"{exc}\n")
         return Attempt(-1, {}, str(exc), time.time())
     env = environments.activated(venv)
+    env["KFYAML_RUN"] = "local"  # a step can tell it runs here, not in a pod (train_torch_ddp's nodes do)
     env.update({e["name"]: e.get("value", "") for e in container.get("env", [])})
     env.update(dict(launch.env))
     needs_gpu = _count(container.get("resources", {}).get("accelerator", {}).get("resourceCount")) > 0

@@ -9,8 +9,11 @@ restarted step (a KFP retry) resumes from the last one when `checkpoint_dir`
 is on storage that outlives the pod. Rank 0 alone saves the trained weights
 (the unwrapped module's state_dict, never the DDP wrapper).
 
-With `num_nodes` > 1 the step does not schedule pods itself: it hands the
-job to Kubeflow Trainer v2. It renders a TrainJob
+Under `kfyaml run` (which sets KFYAML_RUN=local), `num_nodes` > 1 starts that
+many torchrun agents on this machine, meeting at a c10d rendezvous on 127.0.0.1
+as a cluster's nodes would: the same world size gives the same training, so a
+laptop tests what the cluster runs. In a cluster, with `num_nodes` > 1 the step
+does not schedule pods itself: it hands the job to Kubeflow Trainer v2. It renders a TrainJob
 (`trainer.kubeflow.org/v1alpha1`, runtime `torch-distributed`), creates it
 with the Kubernetes client, follows node 0's logs, waits for `Complete` or
 `Failed` (or the timeout), and copies the model rank 0 saved from the shared
@@ -33,7 +36,8 @@ Args:
     nproc_per_node: Processes per node (0: one per GPU, or per CPU core).
     checkpoint_dir: Where to checkpoint and resume from (default: a folder beside the model).
     seed: Seed for the weights and the shuffling.
-    num_nodes: Nodes to train on; above 1, Kubeflow Trainer runs the job.
+    num_nodes: Nodes to train on. Under `kfyaml run`, that many torchrun agents on this machine (a c10d
+        rendezvous on 127.0.0.1); in a cluster, above 1, Kubeflow Trainer runs the job.
     namespace: Namespace of the TrainJob (default: this pod's namespace).
     trainer_image: Image of the TrainJob's nodes (needs torch and pandas).
     runtime: The ClusterTrainingRuntime to use.
@@ -51,7 +55,7 @@ from typing import NamedTuple
 
 from kfp.dsl import Dataset, Input, Metrics, Model, Output
 
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 PACKAGES = ["pandas>=2.0", "kubernetes>=28.1"]
 IMAGE = "pytorch/pytorch:2.5.1-cuda12.4-cudnn9-runtime"
 SETTINGS = {"resources": {"gpu": 1, "cpu": "4", "memory": "16Gi"}, "kubernetes": {"shm_size": "2Gi"}}
@@ -105,23 +109,29 @@ def train_torch_ddp(
     worker_args = ["--target", target_column, "--epochs", str(epochs), "--batch-size", str(batch_size),
                    "--learning-rate", str(learning_rate), "--hidden-units", str(hidden_units), "--seed", str(seed)]
 
-    if num_nodes > 1:
+    if num_nodes < 1:
+        raise ValueError("num_nodes must be at least 1")
+    local = os.environ.get("KFYAML_RUN") == "local"  # `kfyaml run` sets it for the steps it starts
+    if num_nodes > 1 and not local:
         _run_trainjob(train.path, model.path, result, worker_args, num_nodes, nproc_per_node, namespace,
                       trainer_image, runtime, gpus_per_node, shared_volume_claim, shared_mount_path, timeout_seconds)
     else:
         import torch
 
-        nproc = nproc_per_node or torch.cuda.device_count() or os.cpu_count() or 1
+        nproc = nproc_per_node or torch.cuda.device_count() or (os.cpu_count() or num_nodes) // num_nodes or 1
         script = os.path.join(work, "worker.py")
         with open(script, "w") as fh:
             fh.write(_worker())
-        command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
-                   script, "--data", train.path, "--model-dir", model.path, "--metrics", result,
+        program = [script, "--data", train.path, "--model-dir", model.path, "--metrics", result,
                    "--checkpoint-dir", checkpoint_dir or model.path.rstrip("/") + ".checkpoints"] + worker_args
-        print("train_torch_ddp:", " ".join(command), flush=True)  # torchrun is torch.distributed.run
-        finished = subprocess.run(command)
-        if finished.returncode != 0:
-            raise RuntimeError(f"torchrun exited with {finished.returncode}; the processes' output is above")
+        if num_nodes > 1:
+            _run_local_nodes(num_nodes, nproc, program)
+        else:
+            command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}"]
+            print("train_torch_ddp:", " ".join(command + program), flush=True)  # torchrun is torch.distributed.run
+            finished = subprocess.run(command + program)
+            if finished.returncode != 0:
+                raise RuntimeError(f"torchrun exited with {finished.returncode}; the processes' output is above")
     with open(result) as fh:
         figures = json.load(fh)
     for name in ("final_loss", "epochs", "world_size", "seconds_per_epoch"):
@@ -129,6 +139,45 @@ def train_torch_ddp(
     model.metadata.update({"framework": "pytorch", "world_size": figures["world_size"], "device": figures["device"]})
     shutil.rmtree(work, ignore_errors=True)
     return collections.namedtuple("Outputs", ["final_loss", "world_size"])(figures["final_loss"], figures["world_size"])
+
+
+def _run_local_nodes(num_nodes: int, nproc: int, program: list) -> None:
+    """`num_nodes` torchrun agents on 127.0.0.1, meeting at one c10d rendezvous as a cluster's nodes would: each
+    agent starts `nproc` workers with the RANK, LOCAL_RANK, GROUP_RANK and WORLD_SIZE torchrun gives them. When an
+    agent fails the others are stopped at once (their workers would wait on a dead peer), and the step fails."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import uuid
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    job = f"kfyaml-{uuid.uuid4().hex[:12]}"
+    agents = []
+    for node in range(num_nodes):
+        command = [sys.executable, "-m", "torch.distributed.run", f"--nnodes={num_nodes}", f"--nproc_per_node={nproc}",
+                   "--rdzv_backend=c10d", f"--rdzv_endpoint=127.0.0.1:{port}", f"--rdzv_id={job}",
+                   "--max_restarts=0"] + program
+        print(f"train_torch_ddp: node {node} of {num_nodes}:", " ".join(command), flush=True)
+        agents.append(subprocess.Popen(command))
+    failed = None
+    while failed is None and any(agent.poll() is None for agent in agents):
+        failed = next((i for i, agent in enumerate(agents) if agent.poll() not in (None, 0)), None)
+        time.sleep(0.2)
+    failed = failed if failed is not None else next((i for i, a in enumerate(agents) if a.returncode != 0), None)
+    if failed is not None:
+        for agent in agents:
+            if agent.poll() is None:
+                agent.terminate()
+        for agent in agents:
+            try:
+                agent.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                agent.kill()
+        raise RuntimeError(f"node {failed}'s torchrun exited with {agents[failed].returncode}; the other nodes were "
+                           "stopped; the processes' output is above")
 
 
 def render_trainjob(name: str, namespace: str, image: str, runtime: str, num_nodes: int, nproc_per_node: int,

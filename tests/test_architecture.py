@@ -53,3 +53,21 @@ def test_no_module_is_over_400_lines():
                 continue
             lines = len(path.read_text(encoding="utf-8").splitlines())
             assert lines <= 400, f"{path.relative_to(ROOT)} has {lines} lines: split it by what its parts own"
+
+
+def test_every_package_folder_is_installed():
+    """A folder with an __init__.py that setup.cfg does not list is missing from the wheel: `pip install .` would
+    give an `import` error the editable install hides."""
+    import configparser
+
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    listed = {line.strip() for line in config["options"]["packages"].splitlines() if line.strip()}
+    mapped = {line.split("=")[1].strip() for line in config["options"]["package_dir"].splitlines() if "=" in line}
+    for init in sorted(ROOT.glob("*/**/__init__.py")):
+        folder = init.parent.relative_to(ROOT).as_posix()
+        if folder.split("/")[0] in ("tests", "tools", "benchmarks", "editors", "build", "examples"):
+            continue
+        assert folder in mapped, f"{folder} is not in setup.cfg's package_dir"
+        name = "kfyaml." + folder.replace("/", ".")
+        assert name in listed, f"{name} is not in setup.cfg's packages"

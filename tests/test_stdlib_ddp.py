@@ -18,7 +18,7 @@ from kfyaml.stdlib_steps.train_torch_ddp import train_torch_ddp
 pytestmark = pytest.mark.slow  # end to end: runs pipelines, trains models or builds environments
 
 
-def _run(tmp_path, name, monkeypatch, epochs=3, **env):
+def _run(tmp_path, name, monkeypatch, epochs=3, nodes=1, nproc=2, checkpoints="checkpoints", **env):
     debug = tmp_path / f"debug-{name}"
     debug.mkdir()
     monkeypatch.setenv("KFYAML_DDP_DEBUG_DIR", str(debug))
@@ -27,8 +27,8 @@ def _run(tmp_path, name, monkeypatch, epochs=3, **env):
     data = artifact("dataset", tmp_path, "data.csv")
     data.path = str(write_dataset(tmp_path, "breast_cancer"))
     model, metrics = artifact("model", tmp_path, f"model-{name}"), artifact("metrics", tmp_path, f"metrics-{name}")
-    out = train_torch_ddp(train=data, model=model, metrics=metrics, epochs=epochs, nproc_per_node=2, batch_size=32,
-                          checkpoint_dir=str(tmp_path / "checkpoints"), seed=7)
+    out = train_torch_ddp(train=data, model=model, metrics=metrics, epochs=epochs, nproc_per_node=nproc, batch_size=32,
+                          checkpoint_dir=str(tmp_path / checkpoints), seed=7, num_nodes=nodes)
     ranks = [json.loads((debug / f"rank-{r}.json").read_text()) for r in (0, 1)]
     return out, model, metrics, ranks
 
@@ -71,3 +71,29 @@ def test_the_device_data_path_trains_exactly_as_the_dataloader_did(tmp_path, mon
     _, _, _, fast = _run(tmp_path / "fast", "fast", monkeypatch)
     _, _, _, loader = _run(tmp_path / "loader", "loader", monkeypatch, KFYAML_DDP_DATA_PATH="loader")
     assert fast[0]["params"] == loader[0]["params"] and fast[0]["param_sum"] == loader[0]["param_sum"]
+
+
+def test_two_nodes_of_one_process_train_exactly_as_one_node_of_two(tmp_path, monkeypatch):
+    """Under `kfyaml run` (KFYAML_RUN=local) two torchrun agents meet at a c10d rendezvous on 127.0.0.1: world
+    size 2 across nodes gives the parameters world size 2 on one node gives."""
+    monkeypatch.setenv("KFYAML_RUN", "local")
+    one, one_model, _, one_ranks = _run(tmp_path, "one-node", monkeypatch, nodes=1, nproc=2, checkpoints="c1")
+    two, two_model, _, two_ranks = _run(tmp_path, "two-nodes", monkeypatch, nodes=2, nproc=1, checkpoints="c2")
+    assert (two.world_size, one.world_size) == (2, 2)
+    assert two.final_loss == one.final_loss
+    assert sorted(r["param_sum"] for r in two_ranks) == sorted(r["param_sum"] for r in one_ranks)
+    first = torch.load(os.path.join(one_model.path, "model.pt"), weights_only=False)["state_dict"]
+    second = torch.load(os.path.join(two_model.path, "model.pt"), weights_only=False)["state_dict"]
+    assert all(torch.equal(first[k], second[k]) for k in first)
+
+
+def test_a_failed_node_stops_the_others_and_resumes_from_the_checkpoint(tmp_path, monkeypatch, capfd):
+    monkeypatch.setenv("KFYAML_RUN", "local")
+    with pytest.raises(RuntimeError, match=r"^node \d's torchrun exited with \d+; the other nodes were stopped; "):
+        _run(tmp_path, "killed", monkeypatch, nodes=2, nproc=1, KFYAML_DDP_FAIL_AFTER_EPOCH="0")
+    assert torch.load(tmp_path / "checkpoints" / "checkpoint.pt", weights_only=False)["epoch"] == 0
+    capfd.readouterr()
+    monkeypatch.delenv("KFYAML_DDP_FAIL_AFTER_EPOCH")
+    out, _, _, ranks = _run(tmp_path, "resumed", monkeypatch, nodes=2, nproc=1)
+    assert "resuming from epoch 1" in capfd.readouterr().out
+    assert out.world_size == 2 and ranks[0]["param_sum"] == ranks[1]["param_sum"]
