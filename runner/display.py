@@ -15,6 +15,7 @@ import os
 import sys
 import threading
 
+from .progress_lines import text as progress_text
 from .records import Result, StepRecord
 
 _MARK = {"pending": "·", "preparing": "…", "timed_out": "✗", "running": "…", "succeeded": "✓", "cached": "⟳", "failed": "✗", "skipped": "-",
@@ -30,6 +31,8 @@ def words(record: StepRecord) -> str:
         text += f" ({record.reason})"
     if record.attempts > 1 and record.state in ("succeeded", "failed", "timed_out"):
         text += f" after {record.attempts} attempts"
+    if record.state == "running" and record.progress:
+        text += f" · {progress_text(record.progress)}"
     return text
 
 

@@ -346,7 +346,7 @@ class Run:
             record.attempts = number
             log.write(f"--- attempt {number} of {attempts} ---\n")
             log.flush()
-            attempt = launch.run(step, self.slots, log, started, preparing)
+            attempt = launch.run(step, self.slots, log, started, preparing, lambda seen: record.show(seen, self.on_event))
             record.finished = attempt.finished
             if attempt.ok:
                 return attempt

@@ -22,7 +22,7 @@ from typing import TextIO
 
 from kfyaml.ir.prelude import install_script
 
-from . import environments, mounts, placeholders
+from . import environments, mounts, placeholders, progress_lines
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,7 +98,7 @@ def _signal_group(process: subprocess.Popen, sig: int) -> None:
 
 
 def run(launch: Launch, slots: Slots, log: TextIO, on_start: Callable[[], None],
-        on_prepare: Callable[[], None] | None = None) -> Attempt:
+        on_prepare: Callable[[], None] | None = None, on_progress: Callable[[dict], None] | None = None) -> Attempt:
     if launch.out_dir.exists():
         shutil.rmtree(launch.out_dir)
     (launch.out_dir / "parameters").mkdir(parents=True)
@@ -150,6 +150,7 @@ def run(launch: Launch, slots: Slots, log: TextIO, on_start: Callable[[], None],
                 process = subprocess.Popen(command, cwd=launch.cwd or work, env=env, stdout=log,
                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
                 slots.running.add(process)
+            follower = progress_lines.Follower(log.name, log.tell(), on_progress) if on_progress else None
             timed_out = False
             try:
                 code = process.wait(timeout=launch.timeout_s)
@@ -162,6 +163,8 @@ def run(launch: Launch, slots: Slots, log: TextIO, on_start: Callable[[], None],
                     _signal_group(process, signal.SIGKILL)
                     code = process.wait()
             finished = time.time()
+            if follower is not None:
+                follower.stop()
             _signal_group(process, signal.SIGKILL)  # what the step left behind ends with it, as with a pod
             with slots.lock:
                 slots.running.discard(process)

@@ -37,6 +37,11 @@ class StepRecord:
     artifacts: dict = dataclasses.field(default_factory=dict)  # its output artifacts' paths, by output name
     artifact_info: dict = dataclasses.field(default_factory=dict)  # by output name: [{type, metadata}] (KFP metrics)
     chain: list = dataclasses.field(default_factory=list)  # the step ids from the pipeline's top to this step
+    progress: dict | None = None  # the last `kfyaml:progress` line it printed (runner/progress_lines.py)
+
+    def show(self, progress: dict, on_event) -> None:
+        self.progress = progress
+        on_event(self)
 
     def finish(self, outputs: dict) -> None:
         """Keep what a step produced: values, artifact paths, and each artifact's type and metadata."""

@@ -148,6 +148,10 @@ def main() -> None:
             os.replace(partial, checkpoint)  # a kill mid-write never leaves a torn checkpoint
             print(json.dumps({"epoch": epoch, "loss": round(loss, 6), "seconds": round(seconds[-1], 3),
                               "world_size": world, "device": str(device)}), flush=True)
+            # kfyaml's progress line (runner/progress_lines.py): `kfyaml run` shows it live and keeps it
+            print("kfyaml:progress " + json.dumps({"epoch": epoch + 1, "epochs": args.epochs, "loss": round(loss, 6),
+                                                   "rows_per_second": round(float(totals[1]) / seconds[-1], 1)}),
+                  flush=True)
             if epoch == fail_after:
                 os.kill(os.getpid(), signal.SIGKILL)
         dist.barrier()

@@ -21,6 +21,8 @@ from collections.abc import Callable
 from html import escape
 from pathlib import Path
 
+from kfyaml.runner.progress_lines import text as progress_text
+
 from . import charts
 
 PREVIEW_ROWS = 20
@@ -72,6 +74,8 @@ def step_details(steps: list[dict], folder: Path, link: Callable[[str], str | No
                 ("started", when(step.get("started"))), ("took", duration(step.get("started"), step.get("finished"))),
                 ("from cache", "yes" if step.get("state") == "cached" else "no"),
                 ("retries", str(step.get("retries", 0)))]
+        if step.get("progress"):
+            rows.append(("progress", escape(progress_text(step["progress"]))))
         if step.get("error"):
             rows.append(("error", f'<pre class="error">{escape(step["error"])}</pre>'))
         table = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
