@@ -298,7 +298,7 @@ class Run:
         if name in self.mocks:
             record.started = time.time()
             outputs = mocks.fake(self.mocks[name], step.output_defs, step.out_artifacts, str(self.base_dir), record.label)
-            record.state, record.reason, record.finished = "succeeded", "mocked", time.time()
+            record.state, record.reason, record.finished = "succeeded", self.mocks[name].get("reason", "mocked"), time.time()
             return self._finish(record, Result("succeeded", {"parameters": outputs, "artifacts": _listed(step.out_artifacts)}))
         caching = task.get("cachingOptions", {}).get("enableCache", False) and self.use_cache
         key = cache_key(component, executor, step.params, step.artifacts,

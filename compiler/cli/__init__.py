@@ -211,6 +211,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config-map", action="append", default=[], metavar="NAME=FILE",
                      help="the keys of config map NAME, from an env file (repeatable)")
     run.add_argument("--frozen", action="store_true", help=_FROZEN_HELP)
+    again = run.add_mutually_exclusive_group()
+    again.add_argument("--only", metavar="STEP", default=None, help="run just STEP (a group: its steps); every other "
+                       "step's outputs come from the last run of this file")
+    again.add_argument("--from", dest="from_step", metavar="STEP", default=None, help="run STEP and every step after "
+                       "it; the steps before come from the last run of this file")
     run.add_argument("--ui", action="store_true", help="serve `kfyaml ui` for this run and print its URL; the page "
                      "follows the run live and stays up after it ends, until Ctrl-C")
     run.add_argument("--volume", action="append", default=[], metavar="CLAIM=DIR",

@@ -85,6 +85,7 @@ def cmd_run(args, style: Style) -> int:
     except OSError as exc:
         raise UsageError(f"cannot write the run folder {args.workdir}: {exc.strerror or exc}; "
                          "choose another with --workdir") from None
+    mocks = _reused(args, style)
     progress = display.Progress(color=style.colored(sys.stderr), quiet=style.quiet)  # once the params are good
     recorder: list = []  # run.json for `kfyaml ui` and `kfyaml report`, once the run has its folder
 
@@ -95,7 +96,7 @@ def cmd_run(args, style: Style) -> int:
 
     run = Run(result.pipeline_spec, bound, args.workdir, use_cache=not args.no_cache, max_workers=args.max_workers,
               on_event=on_event, note=progress.note, labels=step_labels(result),
-              platform=result.platform_spec, base_dir=base_dir, python=python, local=local)
+              platform=result.platform_spec, base_dir=base_dir, python=python, local=local, mocks=mocks)
     from kfyaml.runner.run_record import Recorder
 
     recorder.append(Recorder(run.run_dir, record_header(result, args.file, bound), lambda: run.records))
@@ -127,6 +128,26 @@ def cmd_run(args, style: Style) -> int:
     if outcome.state == "cancelled":
         return 143 if getattr(run, "terminated", False) else 130
     return {"succeeded": 0}.get(outcome.state, 1)
+
+
+def _reused(args, style: Style) -> dict | None:
+    """`--only STEP` / `--from STEP`: the other steps' outputs from the last run of this file."""
+    step = args.only or args.from_step
+    if step is None:
+        return None
+    from kfyaml.runner import rerun
+    from kfyaml.runner.records import RunError
+
+    try:
+        folder, data = rerun.last_run(args.workdir, args.file)
+        chosen = rerun.chosen(data, step, following=args.from_step is not None)
+        mocks = rerun.mocks_from(folder, data, chosen)
+    except RunError as exc:
+        raise UsageError(str(exc)) from None
+    if not style.quiet:
+        print(f"kfyaml run: running {', '.join(sorted(chosen))}; the other steps' outputs come from {folder.name}",
+              file=sys.stderr, flush=True)
+    return mocks
 
 
 def _keep_serving(ui, run_id: str) -> None:

@@ -1,0 +1,93 @@
+"""`kfyaml run --only STEP` and `--from STEP`: run one step (or it and every step after it) again, the other
+steps' outputs taken from the last run of the same pipeline file.
+
+The last run is the newest in the work folder whose run.json names the same
+pipeline file. Each step not chosen is given its recorded outputs, as `kfyaml
+test`'s mocks give a step's outputs (its values, and a copy of its artifacts
+from the old run folder), so the chosen steps read exactly what they read
+then; the summary says `succeeded (from RUN)`. A step that is reused must have
+succeeded then (or come from the cache): one that failed, was skipped or ran
+in a loop is named, with what to run instead, never guessed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+from .records import RunError
+from .run_record import RUN_FILE
+
+_ITERATION = re.compile(r"\[\d+\]")
+
+
+def last_run(workdir: str | Path, pipeline_file: str) -> tuple[Path, dict]:
+    runs = Path(workdir) / "runs"
+    wanted = os.path.abspath(pipeline_file)
+    try:
+        folders = sorted((p for p in runs.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+    except OSError:
+        folders = []
+    for folder in folders:
+        try:
+            data = json.loads((folder / RUN_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and data.get("file") == wanted and data.get("state") != "running":
+            return folder, data
+    raise RunError(f"no earlier run of {pipeline_file} in {runs}: run the whole pipeline once first")
+
+
+def chosen(data: dict, step: str, following: bool) -> set[str]:
+    """The step ids to run: `step` (a group: everything in it), and with `following` every step after it."""
+    nodes = {n["id"]: n for n in (data.get("graph") or {}).get("nodes", [])}
+    if step not in nodes:
+        known = ", ".join(n for n in nodes if not nodes[n].get("group")) or "none"
+        raise RunError(f"the last run has no step {step!r} (its steps: {known})")
+    children: dict[str, list[str]] = {}
+    for node_id, node in nodes.items():
+        children.setdefault(node.get("parent"), []).append(node_id)
+    after: dict[str, list[str]] = {}
+    for edge in (data.get("graph") or {}).get("edges", []):
+        after.setdefault(edge["source"], []).append(edge["target"])
+    out: set[str] = set()
+    pending = [step]
+    while pending:
+        node = pending.pop()
+        if node in out:
+            continue
+        out.add(node)
+        pending.extend(children.get(node, []))
+        if following:
+            pending.extend(after.get(node, []))
+            parent = nodes[node].get("parent")
+            while parent is not None:  # what waits for the group this step is in
+                pending.extend(after.get(parent, []))
+                parent = nodes[parent].get("parent")
+    return out
+
+
+def mocks_from(folder: Path, data: dict, run_ids: set[str]) -> dict[str, dict]:
+    """IR task name -> the outputs the step recorded, for every step of the last run not in `run_ids`."""
+    out: dict[str, dict] = {}
+    for record in data.get("steps") or []:
+        chain = record.get("chain") or []
+        if set(chain) & run_ids:
+            continue
+        label = record.get("label", "")
+        if _ITERATION.search(record.get("path", "")):
+            raise RunError(f"{label} ran in a loop in the last run; reusing a loop's iterations is not supported yet: "
+                           f"run from a step before it (--from {chain[0] if chain else label})")
+        if record.get("state") not in ("succeeded", "cached"):
+            raise RunError(f"{label} ended {record.get('state')} in the last run, so it has no outputs to reuse: run it "
+                           f"too (--from {chain[0] if chain else label}) or the whole pipeline")
+        outputs = dict(record.get("outputs") or {})
+        for name, paths in (record.get("artifacts") or {}).items():
+            if len(paths) != 1:
+                raise RunError(f"{label}'s output {name!r} is a list of artifacts; reusing it is not supported yet")
+            outputs[name] = paths[0] if os.path.isabs(paths[0]) else str(folder / paths[0])
+        task = record.get("path", "").rsplit("/", 1)[-1]
+        out[task] = {"outputs": outputs, "reason": f"from {folder.name}"}
+    return out
