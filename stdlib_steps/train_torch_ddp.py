@@ -145,6 +145,7 @@ def _run_local_nodes(num_nodes: int, nproc: int, program: list) -> None:
     """`num_nodes` torchrun agents on 127.0.0.1, meeting at one c10d rendezvous as a cluster's nodes would: each
     agent starts `nproc` workers with the RANK, LOCAL_RANK, GROUP_RANK and WORLD_SIZE torchrun gives them. When an
     agent fails the others are stopped at once (their workers would wait on a dead peer), and the step fails."""
+    import os
     import socket
     import subprocess
     import sys
@@ -155,13 +156,17 @@ def _run_local_nodes(num_nodes: int, nproc: int, program: list) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     job = f"kfyaml-{uuid.uuid4().hex[:12]}"
+    # One machine stands for several: each worker gets its share of the cores, as on its own node (torchrun
+    # sets OMP_NUM_THREADS=1 only for several workers per agent; two agents of one would oversubscribe the CPU).
+    threads = str(max(1, (os.cpu_count() or 1) // (num_nodes * nproc)))
+    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", threads)}
     agents = []
     for node in range(num_nodes):
         command = [sys.executable, "-m", "torch.distributed.run", f"--nnodes={num_nodes}", f"--nproc_per_node={nproc}",
                    "--rdzv_backend=c10d", f"--rdzv_endpoint=127.0.0.1:{port}", f"--rdzv_id={job}",
                    "--max_restarts=0"] + program
         print(f"train_torch_ddp: node {node} of {num_nodes}:", " ".join(command), flush=True)
-        agents.append(subprocess.Popen(command))
+        agents.append(subprocess.Popen(command, env=env))
     failed = None
     while failed is None and any(agent.poll() is None for agent in agents):
         failed = next((i for i, agent in enumerate(agents) if agent.poll() not in (None, 0)), None)
