@@ -76,15 +76,39 @@ def trained(tmp_path_factory):
     return folder / "w"
 
 
+def _stop(proc: subprocess.Popen, stderr_file: Path) -> None:
+    """Ctrl-C, as a user stops it: it must end promptly and cleanly (its stderr shown if not)."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        code = proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise AssertionError(f"still running 30 s after Ctrl-C; its stderr:\n{stderr_file.read_text()[-4000:]}") from None
+    assert code in (0, 130), stderr_file.read_text()[-4000:]
+
+
 @pytest.fixture
-def served(trained):
-    proc = subprocess.Popen([sys.executable, "-m", "kfyaml.compiler.cli", "ui", "--workdir", str(trained)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def served(trained, tmp_path):
+    errors = tmp_path / "ui.stderr"
+    with open(errors, "w") as sink:  # a file, never a pipe nobody reads: a full pipe would block the server
+        proc = subprocess.Popen([sys.executable, "-m", "kfyaml.compiler.cli", "ui", "--workdir", str(trained)],
+                                stdout=subprocess.PIPE, stderr=sink, text=True)
     line = proc.stdout.readline()
     url = re.search(r"(http://127\.0\.0\.1:\d+/\?token=\S+)", line).group(1)
     yield url
-    proc.send_signal(signal.SIGINT)
-    proc.wait(timeout=10)
+    _stop(proc, errors)
+
+
+def _line_with(path: Path, text: str, proc: subprocess.Popen, seconds: float = 600) -> str:
+    """The first line of a growing file that holds `text`, waiting for it while the process lives."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = next((line for line in path.read_text().splitlines() if text in line), None)
+        if found:
+            return found
+        assert proc.poll() is None, f"it ended ({proc.returncode}) without printing {text!r}:\n{path.read_text()}"
+        time.sleep(0.2)
+    raise AssertionError(f"no {text!r} in {seconds:.0f} s:\n{path.read_text()[-4000:]}")
 
 
 def _page(browser):
@@ -159,8 +183,10 @@ def test_html_artifacts_cannot_run_scripts_in_the_page(browser, tmp_path):
                                             "document.getElementById('x').textContent = 'ran'</script>")
         """))
     assert kfyaml("run", "html.yaml", "--workdir", "w", cwd=tmp_path).returncode == 0
-    proc = subprocess.Popen([sys.executable, "-m", "kfyaml.compiler.cli", "ui", "--workdir", str(tmp_path / "w")],
-                            stdout=subprocess.PIPE, text=True)
+    errors = tmp_path / "ui.stderr"
+    with open(errors, "w") as sink:
+        proc = subprocess.Popen([sys.executable, "-m", "kfyaml.compiler.cli", "ui", "--workdir", str(tmp_path / "w")],
+                                stdout=subprocess.PIPE, stderr=sink, text=True)
     try:
         url = re.search(r"(http://\S+)", proc.stdout.readline()).group(1)
         page, _ = _page(browser)
@@ -172,21 +198,19 @@ def test_html_artifacts_cannot_run_scripts_in_the_page(browser, tmp_path):
         assert page.title() == "kfyaml runs"
         page.screenshot(path=str(SHOTS / "html-artifact.png"))
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=10)
+        _stop(proc, errors)
 
 
 def test_the_page_follows_a_live_run_to_its_end(browser, tmp_path):
     (tmp_path / "live.yaml").write_text(LIVE)
-    proc = subprocess.Popen([sys.executable, "-m", "kfyaml.compiler.cli", "run", "live.yaml", "--workdir", "w", "--ui"],
-                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    errors = tmp_path / "run.stderr"
+    with open(errors, "w") as sink:
+        proc = subprocess.Popen([sys.executable, "-m", "kfyaml.compiler.cli", "run", "live.yaml", "--workdir", "w",
+                                 "--ui"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=sink, text=True)
     try:
-        line = ""
-        while "watch it at" not in line:
-            line = proc.stderr.readline()
-            assert line, "kfyaml run --ui ended without printing its URL"
-        url = re.search(r"(http://\S+)", line).group(1)
-        page, errors = _page(browser)
+        url = _line_with(errors, "watch it at", proc)
+        url = re.search(r"(http://\S+)", url).group(1)
+        page, page_errors = _page(browser)
         page.goto(url)
         page.wait_for_selector('svg.dag g.node.state-running[data-node="first"]', timeout=300_000)  # a cold env
         assert _states(page)["second"] == "pending"
@@ -197,12 +221,10 @@ def test_the_page_follows_a_live_run_to_its_end(browser, tmp_path):
         page.wait_for_selector("body[data-run-state=succeeded]", timeout=120_000)
         assert _states(page) == {"first": "succeeded", "second": "succeeded"}
         page.screenshot(path=str(SHOTS / "live-done.png"))
-        rest = iter(proc.stderr.readline, "")
-        assert any("the run is done; its page stays up" in line for line in rest)  # and the server stays
-        assert errors == []
+        assert "the run is done; its page stays up" in _line_with(errors, "the run is done", proc)  # and it stays
+        assert page_errors == []
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=10)
+        _stop(proc, errors)
     summary = json.loads(next((tmp_path / "w" / "runs").iterdir()).joinpath("summary.json").read_text())
     assert (summary["state"], summary["counts"]) == ("succeeded", {"succeeded": 2})
     assert time.time() - summary["finished"] < 120

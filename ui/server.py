@@ -100,7 +100,8 @@ class _Handler(BaseHTTPRequestHandler):
         parts = [unquote(p) for p in url.path.split("/")[2:]]
         try:
             return self._api(parts, query)
-        except (BrokenPipeError, ConnectionResetError):
+        except (ConnectionError, TimeoutError):  # the page went away (closed, reloaded): nothing to say
+            self.close_connection = True
             return None
         except Exception:  # kfyaml's own bug: the page says so, the server goes on
             import traceback
