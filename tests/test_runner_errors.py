@@ -51,10 +51,10 @@ def _run(path, capsys, *args):
 def test_a_bug_in_the_engine_is_an_internal_error_not_a_step_failure(pipeline, capsys, monkeypatch):
     real = engine.launch.run
 
-    def broken(step, slots, log, on_start, on_prepare=None):
+    def broken(step, slots, log, on_start, on_prepare=None, on_progress=None):
         if "second" in str(step.out_dir):
             raise ZeroDivisionError("division by zero")
-        return real(step, slots, log, on_start, on_prepare)
+        return real(step, slots, log, on_start, on_prepare, on_progress)
 
     monkeypatch.setattr(engine.launch, "run", broken)
     code, result, err = _run(pipeline, capsys)
