@@ -275,3 +275,19 @@ def test_a_run_named_by_its_folder_and_a_busy_port(store, ui):
     busy = run_cli("ui", "--workdir", str(store.runs.parent), "--port", str(ui.port))
     assert busy.returncode == 2
     assert busy.stderr.strip() == f"kfyaml: cannot listen on 127.0.0.1:{ui.port}: Address already in use"
+
+
+def test_ctrl_c_stops_the_server_even_when_started_with_sigint_ignored(tmp_path):
+    """A shell's background job (and some CI runners) start commands with SIGINT ignored; `kfyaml ui` still stops
+    on Ctrl-C, and on SIGTERM."""
+    import signal
+    import subprocess
+    import sys
+
+    for sent in (signal.SIGINT, signal.SIGTERM):
+        proc = subprocess.Popen([sys.executable, "-m", "kfyaml.compiler.cli", "ui", "--workdir", str(tmp_path)],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+        assert "kfyaml ui: the runs in" in proc.stdout.readline()
+        proc.send_signal(sent)
+        assert proc.wait(timeout=20) == 0

@@ -152,23 +152,18 @@ def _reused(args, style: Style) -> dict | None:
 
 def _keep_serving(ui, run_id: str) -> None:
     """`run --ui`: the page stays up after the run, until Ctrl-C (or SIGTERM)."""
-    import signal
     import time
 
-    print(f"kfyaml run: the run is done; its page stays up at {ui.url(run_id)} until Ctrl-C", file=sys.stderr,
-          flush=True)
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    from .look import stop_on_signals
+
+    stop_on_signals()
     try:
+        print(f"kfyaml run: the run is done; its page stays up at {ui.url(run_id)} until Ctrl-C", file=sys.stderr,
+              flush=True)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
         ui.close()
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
 
 
 def _mapped(given: list[str], flag: str) -> dict[str, dict[str, str]]:

@@ -37,20 +37,34 @@ def open_in_browser(url: str) -> None:
 
 
 def cmd_ui(args, style: Style) -> int:
+    stop_on_signals()  # before the address is printed: whoever reads it may stop the server at once
     workdir = args.workdir or default_workdir(None)
     ui = start_ui(workdir, args.host, args.port)
-    print(f"kfyaml ui: the runs in {workdir} at {ui.url()}", flush=True)
-    open_in_browser(ui.url())
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"kfyaml ui: listening on {args.host}: anyone who can reach this machine and has the URL's token can "
-              "read these runs' files", file=sys.stderr, flush=True)
-    print("  (Ctrl-C stops it)", file=sys.stderr, flush=True)
-    try:
+    try:  # from here on, Ctrl-C is the way to stop: a clean exit, 0
+        print(f"kfyaml ui: the runs in {workdir} at {ui.url()}", flush=True)
+        if args.host not in ("127.0.0.1", "localhost", "::1"):
+            print(f"kfyaml ui: listening on {args.host}: anyone who can reach this machine and has the URL's token "
+                  "can read these runs' files", file=sys.stderr, flush=True)
+        print("  (Ctrl-C stops it)", file=sys.stderr, flush=True)
+        open_in_browser(ui.url())
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
         ui.close()
     return 0
+
+
+def stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM stop the server, even when it was started with SIGINT ignored (a shell's background job,
+    a CI runner): its documented way to stop must always work."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def cmd_report(args, style: Style) -> int:
