@@ -45,6 +45,9 @@ Args:
     shared_volume_claim: PVC mounted on this step and on every node, for data and model.
     shared_mount_path: Where this step mounts that claim.
     timeout_seconds: How long to wait for the TrainJob.
+    node_selector: Node labels the TrainJob's nodes must have, e.g. {gpu-type: h100} (the cluster only).
+    tolerations: Taints the TrainJob's nodes tolerate, as Kubernetes writes tolerations (the cluster only).
+    queue_name: A Kueue LocalQueue for the TrainJob (the `kueue.x-k8s.io/queue-name` label); empty: none.
 
 Returns:
     final_loss: Mean training loss of the last epoch, across all processes.
@@ -93,6 +96,9 @@ def train_torch_ddp(
     shared_volume_claim: str = "",
     shared_mount_path: str = "/mnt/shared",
     timeout_seconds: int = 86400,
+    node_selector: dict = None,
+    tolerations: list = None,
+    queue_name: str = "",
 ) -> NamedTuple("Outputs", [("final_loss", float), ("world_size", int)]):
     import collections
     import json
@@ -114,7 +120,8 @@ def train_torch_ddp(
     local = os.environ.get("KFYAML_RUN") == "local"  # `kfyaml run` sets it for the steps it starts
     if num_nodes > 1 and not local:
         _run_trainjob(train.path, model.path, result, worker_args, num_nodes, nproc_per_node, namespace,
-                      trainer_image, runtime, gpus_per_node, shared_volume_claim, shared_mount_path, timeout_seconds)
+                      trainer_image, runtime, gpus_per_node, shared_volume_claim, shared_mount_path, timeout_seconds,
+                      {"node_selector": node_selector, "tolerations": tolerations, "queue_name": queue_name})
     else:
         import torch
 
@@ -186,8 +193,10 @@ def _run_local_nodes(num_nodes: int, nproc: int, program: list) -> None:
 
 
 def render_trainjob(name: str, namespace: str, image: str, runtime: str, num_nodes: int, nproc_per_node: int,
-                    gpus_per_node: int, claim: str, command: list) -> dict:
-    """The TrainJob for Kubeflow Trainer v2: nodes, the shared volume, the command torchrun runs."""
+                    gpus_per_node: int, claim: str, command: list, node_selector: dict | None = None,
+                    tolerations: list | None = None, queue_name: str = "") -> dict:
+    """The TrainJob for Kubeflow Trainer v2.3's API (`trainer.kubeflow.org/v1alpha1` with `runtimePatches`): nodes,
+    the shared volume, where the nodes may run, the Kueue queue, the command torchrun runs."""
     trainer = {"image": image, "numNodes": num_nodes, "command": command}
     if nproc_per_node:
         trainer["numProcPerNode"] = nproc_per_node
@@ -195,18 +204,26 @@ def render_trainjob(name: str, namespace: str, image: str, runtime: str, num_nod
         trainer["resourcesPerNode"] = {"limits": {"nvidia.com/gpu": gpus_per_node}}
     spec = {"runtimeRef": {"apiGroup": "trainer.kubeflow.org", "kind": "ClusterTrainingRuntime", "name": runtime},
             "trainer": trainer}
+    pod: dict = {}
     if claim:
-        pod = {"volumes": [{"name": "shared", "persistentVolumeClaim": {"claimName": claim}}],
-               "containers": [{"name": "node", "volumeMounts": [{"name": "shared", "mountPath": "/mnt/shared"}]}]}
+        pod["volumes"] = [{"name": "shared", "persistentVolumeClaim": {"claimName": claim}}]
+        pod["containers"] = [{"name": "node", "volumeMounts": [{"name": "shared", "mountPath": "/mnt/shared"}]}]
+    if node_selector:
+        pod["nodeSelector"] = {str(k): str(v) for k, v in node_selector.items()}
+    if tolerations:
+        pod["tolerations"] = list(tolerations)
+    if pod:
         spec["runtimePatches"] = [{"manager": "kfyaml", "trainingRuntimeSpec": {"template": {"spec": {
             "replicatedJobs": [{"name": "node", "template": {"spec": {"template": {"spec": pod}}}}]}}}}]
+    labels = {"app.kubernetes.io/managed-by": "kfyaml"}
+    if queue_name:
+        labels["kueue.x-k8s.io/queue-name"] = queue_name
     return {"apiVersion": "trainer.kubeflow.org/v1alpha1", "kind": "TrainJob",
-            "metadata": {"name": name, "namespace": namespace, "labels": {"app.kubernetes.io/managed-by": "kfyaml"}},
-            "spec": spec}
+            "metadata": {"name": name, "namespace": namespace, "labels": labels}, "spec": spec}
 
 
 def _run_trainjob(data, model_dir, result, worker_args, num_nodes, nproc_per_node, namespace, image, runtime,
-                  gpus_per_node, claim, mount, timeout_seconds):
+                  gpus_per_node, claim, mount, timeout_seconds, placement):
     """Hand the job to Kubeflow Trainer, follow it, and collect what rank 0 saved on the shared volume."""
     import os
     import shlex
@@ -239,7 +256,7 @@ def _run_trainjob(data, model_dir, result, worker_args, num_nodes, nproc_per_nod
     run = ["torchrun", f"{node_dir}/worker.py", "--data", f"{node_dir}/train.csv", "--model-dir", f"{node_dir}/model",
            "--checkpoint-dir", f"{node_dir}/checkpoints", "--metrics", f"{node_dir}/metrics.json"] + worker_args
     manifest = render_trainjob(name, namespace, image, runtime, num_nodes, nproc_per_node, gpus_per_node, claim,
-                               ["bash", "-c", "pip install --quiet pandas && exec " + shlex.join(run)])
+                               ["bash", "-c", "pip install --quiet pandas && exec " + shlex.join(run)], **placement)
     api = client.CustomObjectsApi()
     core = client.CoreV1Api()
     api.create_namespaced_custom_object("trainer.kubeflow.org", "v1alpha1", namespace, "trainjobs", manifest)

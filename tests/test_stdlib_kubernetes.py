@@ -126,7 +126,7 @@ def test_multi_node_training_hands_the_job_to_kubeflow_trainer(tmp_path, cluster
     model, metrics = artifact("model", tmp_path, "model"), artifact("metrics", tmp_path, "metrics")
     out = train_torch_ddp(train=data, model=model, metrics=metrics, epochs=3, num_nodes=2, nproc_per_node=8,
                           gpus_per_node=8, namespace="team", shared_volume_claim="shared-pvc",
-                          shared_mount_path=str(shared))
+                          shared_mount_path=str(shared), node_selector={"gpu-type": "h100"}, queue_name="team-gpus")
     assert (out.final_loss, out.world_size) == (0.25, 16)
     assert open(os.path.join(model.path, "model.pt")).read() == "weights"
     assert metrics.metadata["seconds_per_epoch"] == 4.5
@@ -140,6 +140,9 @@ def test_multi_node_training_hands_the_job_to_kubeflow_trainer(tmp_path, cluster
     assert manifest["spec"]["runtimeRef"] == {"apiGroup": "trainer.kubeflow.org", "kind": "ClusterTrainingRuntime",
                                               "name": "torch-distributed"}
     assert "torchrun /mnt/shared/" in trainer["command"][2]
+    assert manifest["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "team-gpus"
+    pod = manifest["spec"]["runtimePatches"][0]["trainingRuntimeSpec"]["template"]["spec"]["replicatedJobs"][0]
+    assert pod["template"]["spec"]["template"]["spec"]["nodeSelector"] == {"gpu-type": "h100"}
     pod_queries = [r["query"] for r in cluster.requests if r["path"].endswith("/pods")]
     assert pod_queries[-1] == ("labelSelector=jobset.sigs.k8s.io%2Fjobset-name%3D" + manifest["metadata"]["name"]
                                + "%2Cbatch.kubernetes.io%2Fjob-completion-index%3D0")

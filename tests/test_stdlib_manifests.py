@@ -53,3 +53,20 @@ def test_a_misspelt_inferenceservice_field_is_caught():
     broken = copy.deepcopy(manifest)
     broken["spec"]["predictor"]["model"]["storageURI"] = broken["spec"]["predictor"]["model"].pop("storageUri")
     assert problems(broken) == ["spec.predictor.model: Additional properties are not allowed ('storageURI' was unexpected)"]
+
+
+def test_trainjob_places_its_nodes_and_joins_a_kueue_queue():
+    tolerations = [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    manifest = render_trainjob("j", "ns", "img", "torch-distributed", 2, 1, 1, "", ["torchrun", "x.py"],
+                               node_selector={"gpu-type": "h100"}, tolerations=tolerations, queue_name="team-gpus")
+    assert problems(manifest) == []
+    assert manifest["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "kfyaml",
+                                              "kueue.x-k8s.io/queue-name": "team-gpus"}
+    patch = manifest["spec"]["runtimePatches"][0]["trainingRuntimeSpec"]["template"]["spec"]["replicatedJobs"][0]
+    assert patch["template"]["spec"]["template"]["spec"] == {"nodeSelector": {"gpu-type": "h100"},
+                                                             "tolerations": tolerations}
+    broken = render_trainjob("j", "ns", "img", "torch-distributed", 2, 1, 1, "", ["torchrun"],
+                             tolerations=[{"key": "a", "effekt": "NoSchedule"}])
+    assert problems(broken) == ["spec.runtimePatches.0.trainingRuntimeSpec.template.spec.replicatedJobs.0.template.spec"
+                                ".template.spec.tolerations.0: Additional properties are not allowed ('effekt' was "
+                                "unexpected)"]
