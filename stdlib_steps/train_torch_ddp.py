@@ -257,6 +257,7 @@ def _run_trainjob(data, model_dir, result, worker_args, num_nodes, nproc_per_nod
            "--checkpoint-dir", f"{node_dir}/checkpoints", "--metrics", f"{node_dir}/metrics.json"] + worker_args
     manifest = render_trainjob(name, namespace, image, runtime, num_nodes, nproc_per_node, gpus_per_node, claim,
                                ["bash", "-c", "pip install --quiet pandas && exec " + shlex.join(run)], **placement)
+    _check_trainer(client)
     api = client.CustomObjectsApi()
     core = client.CoreV1Api()
     api.create_namespaced_custom_object("trainer.kubeflow.org", "v1alpha1", namespace, "trainjobs", manifest)
@@ -281,6 +282,36 @@ def _run_trainjob(data, model_dir, result, worker_args, num_nodes, nproc_per_nod
         raise RuntimeError(f"TrainJob {name} failed: {state[1]}")
     shutil.copytree(os.path.join(job_dir, "model"), model_dir, dirs_exist_ok=True)
     shutil.copy(os.path.join(job_dir, "metrics.json"), result)
+
+
+def _check_trainer(client) -> None:
+    """The cluster's Trainer must take what render_trainjob writes: `runtimePatches` came in Trainer v2.2 (v2.1 had
+    `podTemplateOverrides`); the patch names the runtime's own `node` job, which v2.2 and v2.3 merge alike."""
+    import json
+
+    try:
+        raw = client.ApiextensionsV1Api().read_custom_resource_definition("trainjobs.trainer.kubeflow.org",
+                                                                         _preload_content=False)
+    except client.ApiException as exc:
+        if exc.status == 404:
+            raise RuntimeError("Kubeflow Trainer is not installed on this cluster (no TrainJob CRD): install Trainer "
+                               "v2.2 or later, or train on one node (num_nodes: 1)") from None
+        if exc.status in (401, 403):
+            print("train_torch_ddp: this step may not read CustomResourceDefinitions; assuming Kubeflow Trainer v2.2 "
+                  "or later", flush=True)
+            return
+        raise
+    crd = json.loads(raw.data)
+    spec = {}
+    for version in crd.get("spec", {}).get("versions", []):
+        if version.get("name") == "v1alpha1":
+            spec = version.get("schema", {}).get("openAPIV3Schema", {}).get("properties", {}).get("spec", {})
+    fields = spec.get("properties", {})
+    if "runtimePatches" not in fields:
+        had = "podTemplateOverrides, as Trainer v2.1 has" if "podTemplateOverrides" in fields else "no runtimePatches"
+        raise RuntimeError(f"this cluster's Kubeflow Trainer is older than v2.2 (its TrainJob has {had}); "
+                           "train_torch_ddp writes TrainJobs for Trainer v2.2 and later (runtimePatches): upgrade "
+                           "Trainer, deleting its old CRDs first as its chart does not replace them")
 
 
 def _print_node0_logs(core, namespace, name, printed):

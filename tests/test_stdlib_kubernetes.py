@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 import yaml
@@ -15,12 +16,15 @@ from support.stdlib_helpers import artifact
 from kfyaml.stdlib_steps.deploy_kserve import deploy_kserve
 from kfyaml.stdlib_steps.train_torch_ddp import train_torch_ddp
 
+ROOT = Path(__file__).resolve().parent.parent
+TRAINJOB_CRD = "trainjobs.trainer.kubeflow.org"  # tests/data/crds/: Trainer v2.3's, see its README
 ISVC = "/apis/serving.kserve.io/v1beta1/namespaces/serving/inferenceservices"
 
 
 @pytest.fixture
 def cluster(tmp_path, monkeypatch):
     with FakeCluster() as fake:
+        fake.crds[TRAINJOB_CRD] = yaml.safe_load((ROOT / "tests" / "data" / "crds" / "trainer.kubeflow.org_trainjobs.yaml").read_text())
         monkeypatch.setenv("KUBECONFIG", fake.kubeconfig(tmp_path / "kubeconfig"))
         monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
         monkeypatch.setenv("KFYAML_POLL_SECONDS", "0.01")
@@ -103,6 +107,30 @@ def test_bad_canary_percent(tmp_path):
 # ---- train_torch_ddp across nodes: Kubeflow Trainer does the work ------------------------------
 
 TRAINJOBS = "/apis/trainer.kubeflow.org/v1alpha1/namespaces/team/trainjobs"
+
+
+@pytest.mark.parametrize("installed", ["v2.1", None])
+def test_a_cluster_without_trainer_v2_2_is_refused_before_anything_is_created(tmp_path, cluster, installed):
+    if installed == "v2.1":  # the same CRD as Trainer v2.1 shipped it: podTemplateOverrides, no runtimePatches
+        spec = cluster.crds[TRAINJOB_CRD]["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+        spec["properties"]["podTemplateOverrides"] = spec["properties"].pop("runtimePatches")
+    else:
+        del cluster.crds[TRAINJOB_CRD]
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    data = artifact("dataset", tmp_path, "train.csv")
+    open(data.path, "w").write("x,target\n1,0\n")
+    with pytest.raises(RuntimeError) as raised:
+        train_torch_ddp(train=data, model=artifact("model", tmp_path, "model"),
+                        metrics=artifact("metrics", tmp_path, "metrics"), num_nodes=2, namespace="team",
+                        shared_volume_claim="shared-pvc", shared_mount_path=str(shared))
+    assert str(raised.value) == {
+        "v2.1": "this cluster's Kubeflow Trainer is older than v2.2 (its TrainJob has podTemplateOverrides, as Trainer "
+                "v2.1 has); train_torch_ddp writes TrainJobs for Trainer v2.2 and later (runtimePatches): upgrade "
+                "Trainer, deleting its old CRDs first as its chart does not replace them",
+        None: "Kubeflow Trainer is not installed on this cluster (no TrainJob CRD): install Trainer v2.2 or later, or "
+              "train on one node (num_nodes: 1)"}[installed]
+    assert not [r for r in cluster.requests if r["method"] == "POST"]
 
 
 def test_multi_node_training_hands_the_job_to_kubeflow_trainer(tmp_path, cluster):

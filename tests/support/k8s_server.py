@@ -26,6 +26,7 @@ class FakeCluster:
         self.trainjob_result = "Complete"
         self.pods: list[dict] = []
         self.logs: dict[str, str] = {}
+        self.crds: dict[str, dict] = {}      # name -> the CRD, as `kubectl get crd NAME -o json` gives it
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -85,6 +86,9 @@ class FakeCluster:
     def answer(self, method: str, path: str, query: dict, body):
         not_found = (404, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404,
                            "message": f"{path} not found"})
+        if path.startswith("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/") and method == "GET":
+            name = path.rsplit("/", 1)[-1]
+            return (200, self.crds[name]) if name in self.crds else not_found
         if path.endswith("/pods") and method == "GET":
             return 200, {"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": self.pods}
         if path.endswith("/log") and method == "GET":
