@@ -13,7 +13,9 @@ Under `kfyaml run` (which sets KFYAML_RUN=local), `num_nodes` > 1 starts that
 many torchrun agents on this machine, meeting at a c10d rendezvous on 127.0.0.1
 as a cluster's nodes would: the same world size gives the same training, so a
 laptop tests what the cluster runs. In a cluster, with `num_nodes` > 1 the step
-does not schedule pods itself: it hands the job to Kubeflow Trainer v2. It renders a TrainJob
+does not schedule pods itself: it hands the job to Kubeflow Trainer v2 (v2.2
+or later: it reads the cluster's TrainJob CRD first and refuses an older one;
+the manifests are checked against v2.3's CRD). It renders a TrainJob
 (`trainer.kubeflow.org/v1alpha1`, runtime `torch-distributed`), creates it
 with the Kubernetes client, follows node 0's logs, waits for `Complete` or
 `Failed` (or the timeout), and copies the model rank 0 saved from the shared
