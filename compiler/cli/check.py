@@ -48,6 +48,17 @@ def target(output_arg: str, source: str, result: api.Result) -> str:
     return output_arg
 
 
+def write_output(output_arg: str, text: str) -> None:
+    """`-o OUT` of a command that writes one text: standard output for `-`, else OUT, written atomically."""
+    if output_arg == STDIN:
+        sys.stdout.write(text)
+        return
+    try:
+        write_atomically(output_arg, text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {output_arg}: {exc.strerror or exc}") from None
+
+
 def write_atomically(path: str, text: str) -> None:
     """Write next to the target and rename, so a failure never leaves half a file."""
     import tempfile

@@ -6,7 +6,7 @@ import sys
 
 from .. import api
 from . import output
-from .check import STDIN, UsageError, write_atomically
+from .check import write_output
 from .output import Style
 
 
@@ -21,13 +21,7 @@ def cmd_graph(args, style: Style) -> int:
         return 1
     doc = load_file(args.file).document
     text = RENDER[args.format](result.pipeline, doc)
-    if args.output == STDIN:
-        sys.stdout.write(text)
-        return 0
-    try:
-        write_atomically(args.output, text)
-    except OSError as exc:
-        raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    write_output(args.output, text)
     return 0
 
 

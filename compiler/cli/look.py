@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from ..config import default_workdir
-from .check import STDIN, UsageError, write_atomically
+from .check import STDIN, UsageError, write_output
 from .output import Style
 
 
@@ -78,14 +78,8 @@ def cmd_report(args, style: Style) -> int:
         raise UsageError(f"no run record in {store.runs / run_id}: runs from before kfyaml kept run.json cannot be "
                          "reported; run the pipeline again")
     text = report.html(run, store.folder(run_id)) if args.format == "html" else report.markdown(run)
-    if args.output == STDIN:
-        sys.stdout.write(text)
-        return 0
-    try:
-        write_atomically(args.output, text)
-    except OSError as exc:
-        raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
-    if not style.quiet:
+    write_output(args.output, text)
+    if args.output != STDIN and not style.quiet:
         print(f"wrote {args.output} ({run['pipeline']}, {run['state']})", file=sys.stderr)
     return 0
 

@@ -13,6 +13,7 @@ only on 127.0.0.1); nothing else about the image is fetched.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import re
@@ -115,7 +116,7 @@ def pinned(component: Component | None, images: dict[str, str]) -> Component | N
     if isinstance(component.image, str) and component.image in images:
         changes["image"] = pin(component.image)
     if component.dag is not None:
-        dag = json.loads(json.dumps(component.dag))
+        dag = copy.deepcopy(component.dag)
         for executor in (dag.get("deploymentSpec", {}).get("executors") or {}).values():
             container = executor.get("container")
             if container and container.get("image") in images:
