@@ -14,14 +14,18 @@ many torchrun agents on this machine, meeting at a c10d rendezvous on 127.0.0.1
 as a cluster's nodes would: the same world size gives the same training, so a
 laptop tests what the cluster runs. In a cluster, with `num_nodes` > 1 the step
 does not schedule pods itself: it hands the job to Kubeflow Trainer v2 (v2.2
-or later: it reads the cluster's TrainJob CRD first and refuses an older one;
-the manifests are checked against v2.3's CRD). It renders a TrainJob
-(`trainer.kubeflow.org/v1alpha1`, runtime `torch-distributed`), creates it
-with the Kubernetes client, follows node 0's logs, waits for `Complete` or
-`Failed` (or the timeout), and copies the model rank 0 saved from the shared
-volume. The data and the model travel through that volume: mount the same
-claim on this step (`kubernetes: {volumes: [{claim: C, mount: /mnt/shared}]}`)
-and pass `shared_volume_claim: C`.
+or later: it reads the cluster's TrainJob CRD first and refuses an older one).
+`kfyaml compile` renders the TrainJob (`trainer.kubeflow.org/v1alpha1`, checked
+against Trainer v2.3's CRD) into the step's `trainjob` input: each node gets the
+step's `resources:`, and the step's own pod, which only follows the job, a
+little CPU and no GPU. The step names the job, adds its command and the volume
+the nodes share, creates it with the Kubernetes client, follows node 0's logs,
+waits for `Complete` or `Failed` (or the timeout), deletes the TrainJob when
+the run is cancelled, and copies the model rank 0 saved. The data and the model
+travel through the run's workspace (`pipeline_config: {workspace: {size: 20Gi}}`,
+ReadWriteMany), or through a claim you name: mount it on this step
+(`kubernetes: {volumes: [{claim: C, mount: /mnt/shared}]}`) and pass
+`shared_volume_claim: C`.
 
 The step asks for one GPU and a 2Gi in-memory /dev/shm by default; override
 with `resources:` and `kubernetes:` on the step.
@@ -39,17 +43,20 @@ Args:
     checkpoint_dir: Where to checkpoint and resume from (default: a folder beside the model).
     seed: Seed for the weights and the shuffling.
     num_nodes: Nodes to train on. Under `kfyaml run`, that many torchrun agents on this machine (a c10d
-        rendezvous on 127.0.0.1); in a cluster, above 1, Kubeflow Trainer runs the job.
+        rendezvous on 127.0.0.1); in a cluster, above 1, Kubeflow Trainer runs the job, each node with the
+        step's `resources:`.
     namespace: Namespace of the TrainJob (default: this pod's namespace).
     trainer_image: Image of the TrainJob's nodes (needs torch and pandas).
     runtime: The ClusterTrainingRuntime to use.
-    gpus_per_node: GPUs each TrainJob node asks for.
-    shared_volume_claim: PVC mounted on this step and on every node, for data and model.
+    shared_volume_claim: PVC mounted on this step and on every node, for data and model (default: the run's
+        workspace).
     shared_mount_path: Where this step mounts that claim.
     timeout_seconds: How long to wait for the TrainJob.
     node_selector: Node labels the TrainJob's nodes must have, e.g. {gpu-type: h100} (the cluster only).
     tolerations: Taints the TrainJob's nodes tolerate, as Kubernetes writes tolerations (the cluster only).
     queue_name: A Kueue LocalQueue for the TrainJob (the `kueue.x-k8s.io/queue-name` label); empty: none.
+    trainjob: Set by `kfyaml compile`: the TrainJob it rendered (never written in `with:`).
+    workspace_path: Set by `kfyaml compile`: where the run's workspace is mounted, when the nodes share it.
 
 Returns:
     final_loss: Mean training loss of the last epoch, across all processes.
@@ -60,7 +67,7 @@ from typing import NamedTuple
 
 from kfp.dsl import Dataset, Input, Metrics, Model, Output
 
-VERSION = "1.1.0"
+VERSION = "1.2.0"
 PACKAGES = ["pandas>=2.0", "kubernetes>=28.1"]
 IMAGE = "pytorch/pytorch:2.5.1-cuda12.4-cudnn9-runtime"
 SETTINGS = {"resources": {"gpu": 1, "cpu": "4", "memory": "16Gi"}, "kubernetes": {"shm_size": "2Gi"}}
@@ -94,13 +101,14 @@ def train_torch_ddp(
     namespace: str = "",
     trainer_image: str = "pytorch/pytorch:2.5.1-cuda12.4-cudnn9-runtime",
     runtime: str = "torch-distributed",
-    gpus_per_node: int = 1,
     shared_volume_claim: str = "",
     shared_mount_path: str = "/mnt/shared",
     timeout_seconds: int = 86400,
     node_selector: dict = None,
     tolerations: list = None,
     queue_name: str = "",
+    trainjob: dict = None,
+    workspace_path: str = "",
 ) -> NamedTuple("Outputs", [("final_loss", float), ("world_size", int)]):
     import collections
     import json
@@ -121,9 +129,9 @@ def train_torch_ddp(
         raise ValueError("num_nodes must be at least 1")
     local = os.environ.get("KFYAML_RUN") == "local"  # `kfyaml run` sets it for the steps it starts
     if num_nodes > 1 and not local:
-        _run_trainjob(train.path, model.path, result, worker_args, num_nodes, nproc_per_node, namespace,
-                      trainer_image, runtime, gpus_per_node, shared_volume_claim, shared_mount_path, timeout_seconds,
-                      {"node_selector": node_selector, "tolerations": tolerations, "queue_name": queue_name})
+        # trainer_image, runtime, node_selector, tolerations and queue_name are in the compiled `trainjob`
+        _run_trainjob(train.path, model.path, result, worker_args, trainjob, num_nodes, nproc_per_node, namespace,
+                      shared_volume_claim, shared_mount_path, workspace_path, timeout_seconds)
     else:
         import torch
 
@@ -194,53 +202,30 @@ def _run_local_nodes(num_nodes: int, nproc: int, program: list) -> None:
                            "stopped; the processes' output is above")
 
 
-def render_trainjob(name: str, namespace: str, image: str, runtime: str, num_nodes: int, nproc_per_node: int,
-                    gpus_per_node: int, claim: str, command: list, node_selector: dict | None = None,
-                    tolerations: list | None = None, queue_name: str = "") -> dict:
-    """The TrainJob for Kubeflow Trainer v2.3's API (`trainer.kubeflow.org/v1alpha1` with `runtimePatches`): nodes,
-    the shared volume, where the nodes may run, the Kueue queue, the command torchrun runs."""
-    trainer = {"image": image, "numNodes": num_nodes, "command": command}
-    if nproc_per_node:
-        trainer["numProcPerNode"] = nproc_per_node
-    if gpus_per_node:
-        trainer["resourcesPerNode"] = {"limits": {"nvidia.com/gpu": gpus_per_node}}
-    spec = {"runtimeRef": {"apiGroup": "trainer.kubeflow.org", "kind": "ClusterTrainingRuntime", "name": runtime},
-            "trainer": trainer}
-    pod: dict = {}
-    if claim:
-        pod["volumes"] = [{"name": "shared", "persistentVolumeClaim": {"claimName": claim}}]
-        pod["containers"] = [{"name": "node", "volumeMounts": [{"name": "shared", "mountPath": "/mnt/shared"}]}]
-    if node_selector:
-        pod["nodeSelector"] = {str(k): str(v) for k, v in node_selector.items()}
-    if tolerations:
-        pod["tolerations"] = list(tolerations)
-    if pod:
-        spec["runtimePatches"] = [{"manager": "kfyaml", "trainingRuntimeSpec": {"template": {"spec": {
-            "replicatedJobs": [{"name": "node", "template": {"spec": {"template": {"spec": pod}}}}]}}}}]
-    labels = {"app.kubernetes.io/managed-by": "kfyaml"}
-    if queue_name:
-        labels["kueue.x-k8s.io/queue-name"] = queue_name
-    return {"apiVersion": "trainer.kubeflow.org/v1alpha1", "kind": "TrainJob",
-            "metadata": {"name": name, "namespace": namespace, "labels": labels}, "spec": spec}
-
-
-def _run_trainjob(data, model_dir, result, worker_args, num_nodes, nproc_per_node, namespace, image, runtime,
-                  gpus_per_node, claim, mount, timeout_seconds, placement):
-    """Hand the job to Kubeflow Trainer, follow it, and collect what rank 0 saved on the shared volume."""
+def _run_trainjob(data, model_dir, result, worker_args, manifest, num_nodes, nproc_per_node, namespace, claim, mount,
+                  workspace_path, timeout_seconds):
+    """Hand the compiled TrainJob to Kubeflow Trainer, follow it, and collect what rank 0 saved on the shared volume.
+    Whatever ends this step early (a cancelled run's SIGTERM, Ctrl-C, an error, the timeout) deletes the job first."""
+    import copy
     import os
     import shlex
     import shutil
+    import signal
     import time
     import uuid
 
     from kubernetes import client, config
 
-    if not claim:
-        raise ValueError("num_nodes > 1 needs shared_volume_claim: a PVC mounted on this step at "
-                         f"{mount} and on every node, through which data and model travel")
-    if not os.path.isdir(mount):
+    if not manifest:
+        raise ValueError("num_nodes > 1 on a cluster runs the TrainJob that `kfyaml compile` renders into the "
+                         "`trainjob` input, and this task has none: compile the pipeline with kfyaml")
+    if not claim and not workspace_path:
+        raise ValueError("num_nodes > 1 needs a volume the nodes share, for data and model: give the pipeline a "
+                         "workspace (pipeline_config: {workspace: {size: 20Gi}}) or pass shared_volume_claim")
+    here = mount if claim else workspace_path
+    if not os.path.isdir(here):
         raise ValueError(f"{mount} is not mounted in this step: add kubernetes: {{volumes: [{{claim: {claim}, "
-                         f"mount: {mount}}}]}} to the step")
+                         f"mount: {mount}}}]}} to the step" if claim else f"the run's workspace {here} is not mounted")
     try:
         config.load_incluster_config()
     except config.ConfigException:  # the client reads KUBECONFIG when imported; read it now
@@ -248,8 +233,10 @@ def _run_trainjob(data, model_dir, result, worker_args, num_nodes, nproc_per_nod
     if not namespace:
         path = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
         namespace = open(path).read().strip() if os.path.exists(path) else "default"
+    core = client.CoreV1Api()
+    claim = claim or _workspace_claim(core, namespace)
     name = f"kfyaml-ddp-{uuid.uuid4().hex[:10]}"
-    job_dir = os.path.join(mount, name)
+    job_dir = os.path.join(here, name)
     os.makedirs(job_dir)
     shutil.copy(data, os.path.join(job_dir, "train.csv"))
     with open(os.path.join(job_dir, "worker.py"), "w") as fh:
@@ -257,37 +244,83 @@ def _run_trainjob(data, model_dir, result, worker_args, num_nodes, nproc_per_nod
     node_dir = f"/mnt/shared/{name}"
     run = ["torchrun", f"{node_dir}/worker.py", "--data", f"{node_dir}/train.csv", "--model-dir", f"{node_dir}/model",
            "--checkpoint-dir", f"{node_dir}/checkpoints", "--metrics", f"{node_dir}/metrics.json"] + worker_args
-    manifest = render_trainjob(name, namespace, image, runtime, num_nodes, nproc_per_node, gpus_per_node, claim,
-                               ["bash", "-c", "pip install --quiet pandas && exec " + shlex.join(run)], **placement)
+    manifest = copy.deepcopy(manifest)  # as compile rendered it; the run adds its name, command and volume
+    manifest["metadata"].update(name=name, namespace=namespace)
+    trainer = manifest["spec"]["trainer"]
+    trainer["numNodes"] = num_nodes
+    if nproc_per_node:
+        trainer["numProcPerNode"] = nproc_per_node
+    trainer["command"] = ["bash", "-c", "pip install --quiet pandas && exec " + shlex.join(run)]
+    pod = _node_pod(manifest)
+    pod.setdefault("volumes", []).append({"name": "shared", "persistentVolumeClaim": {"claimName": claim}})
+    pod.setdefault("containers", []).append({"name": "node", "volumeMounts": [{"name": "shared",
+                                                                                "mountPath": "/mnt/shared"}]})
     _check_trainer(client)
     api = client.CustomObjectsApi()
-    core = client.CoreV1Api()
-    api.create_namespaced_custom_object("trainer.kubeflow.org", "v1alpha1", namespace, "trainjobs", manifest)
+    trainjobs = ("trainer.kubeflow.org", "v1alpha1", namespace, "trainjobs")
+    api.create_namespaced_custom_object(*trainjobs, manifest)
     print(f"train_torch_ddp: created TrainJob {namespace}/{name} ({num_nodes} nodes)", flush=True)
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)  # unwinds to the cleanup below
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     deadline = time.monotonic() + timeout_seconds
     printed = 0
     state = None
-    while time.monotonic() < deadline:
-        job = api.get_namespaced_custom_object("trainer.kubeflow.org", "v1alpha1", namespace, "trainjobs", name)
-        conditions = {c.get("type"): c for c in (job.get("status") or {}).get("conditions", [])}
-        printed = _print_node0_logs(core, namespace, name, printed)
-        for kind in ("Complete", "Failed"):
-            if conditions.get(kind, {}).get("status") == "True":
-                state = (kind, conditions[kind].get("message", ""))
-        if state:
-            break
-        time.sleep(float(os.environ.get("KFYAML_POLL_SECONDS", "10")))
-    if state is None:
-        api.delete_namespaced_custom_object("trainer.kubeflow.org", "v1alpha1", namespace, "trainjobs", name)
-        raise RuntimeError(f"TrainJob {name} did not finish within {timeout_seconds}s; it was deleted")
+    try:
+        while time.monotonic() < deadline:
+            job = api.get_namespaced_custom_object(*trainjobs, name)
+            conditions = {c.get("type"): c for c in (job.get("status") or {}).get("conditions", [])}
+            printed = _print_node0_logs(core, namespace, name, printed)
+            for kind in ("Complete", "Failed"):
+                if conditions.get(kind, {}).get("status") == "True":
+                    state = (kind, conditions[kind].get("message", ""))
+            if state:
+                break
+            time.sleep(float(os.environ.get("KFYAML_POLL_SECONDS", "10")))
+        if state is None:
+            raise TimeoutError(f"TrainJob {name} did not finish within {timeout_seconds}s; it was deleted")
+    except BaseException as exc:
+        api.delete_namespaced_custom_object(*trainjobs, name)
+        why = "the step was stopped" if isinstance(exc, SystemExit) else "the step failed"
+        print(f"train_torch_ddp: {why}; deleted TrainJob {namespace}/{name}", flush=True)
+        raise
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if state[0] == "Failed":
         raise RuntimeError(f"TrainJob {name} failed: {state[1]}")
     shutil.copytree(os.path.join(job_dir, "model"), model_dir, dirs_exist_ok=True)
     shutil.copy(os.path.join(job_dir, "metrics.json"), result)
 
 
+def _node_pod(manifest: dict) -> dict:
+    """The pod spec of the TrainJob's nodes in kfyaml's runtime patch (made here when compile wrote none)."""
+    patches = manifest["spec"].setdefault("runtimePatches", [])
+    patch = next((p for p in patches if p.get("manager") == "kfyaml"), None)
+    if patch is None:
+        patch = {"manager": "kfyaml", "trainingRuntimeSpec": {"template": {"spec": {"replicatedJobs": [
+            {"name": "node", "template": {"spec": {"template": {"spec": {}}}}}]}}}}
+        patches.append(patch)
+    return patch["trainingRuntimeSpec"]["template"]["spec"]["replicatedJobs"][0]["template"]["spec"]["template"]["spec"]
+
+
+def _workspace_claim(core, namespace: str) -> str:
+    """The PVC of the run's workspace: KFP mounts it on this pod as the `kfp-workspace` volume; its name
+    (`<workflow>-kfp-workspace`) is known only to the run."""
+    import os
+
+    pod = core.read_namespaced_pod(os.environ.get("HOSTNAME", ""), namespace)
+    for volume in pod.spec.volumes or []:
+        if volume.name == "kfp-workspace" and volume.persistent_volume_claim is not None:
+            return volume.persistent_volume_claim.claim_name
+    raise RuntimeError("this pod has no kfp-workspace volume, so the TrainJob's nodes cannot share the run's "
+                       "workspace (KFP 2.14 or later mounts it); or pass shared_volume_claim")
+
+
 def _check_trainer(client) -> None:
-    """The cluster's Trainer must take what render_trainjob writes: `runtimePatches` came in Trainer v2.2 (v2.1 had
+    """The cluster's Trainer must take what `kfyaml compile` renders: `runtimePatches` came in Trainer v2.2 (v2.1 had
     `podTemplateOverrides`); the patch names the runtime's own `node` job, which v2.2 and v2.3 merge alike."""
     import json
 

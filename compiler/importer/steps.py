@@ -10,7 +10,7 @@ import json
 
 from kfyaml.ir.types import INTEGER
 
-from . import containers, platform
+from . import containers, platform, trainjob
 from .conditions import branch_conditions, condition
 from .context import Importer
 from .sources import Expr, Lit, binding_value, constant, has_placeholder, output, wrap
@@ -78,7 +78,12 @@ def _leaf(ctx: Importer, node: Node, in_finally: bool) -> dict:
     frame, key, task = node.leaf
     path = frame.path + ("dag", "tasks", key)
     body = containers.leaf_body(ctx, frame, node.id, task, path)
-    args = _with(ctx, node, skip={"uri"} if "importer" in body else set())
+    args = _with(ctx, node, skip={"uri"} if "importer" in body else trainjob.set_by_compile(body, task))
+    nodes = trainjob.node_resources(body, task)
+    if nodes is not None:  # a multi-node step: its pod follows the TrainJob; the nodes have what was written
+        body.pop("resources", None)
+        if nodes:
+            body["resources"] = nodes
     if args:
         body["with"] = args
     if "importer" in body:

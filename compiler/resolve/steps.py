@@ -15,7 +15,7 @@ from ..codes import BAD_DEFAULT, BRANCH_STRUCTURE, DUPLICATE_ID, MISPLACED_KEY
 from ..load import Path
 from ..model import Param, Pipeline, Step, Type
 from ..values import a, show, value_ok
-from . import components, containers, literal_fields, loops, settings
+from . import components, containers, literal_fields, loops, settings, trainjob
 from .context import Context
 
 _KINDS = ("uses", "image", "python", "importer", "steps", "branches")
@@ -143,6 +143,8 @@ def step(ctx: Context, sid: str, spec: dict, path: Path, parent: Step | None, in
                   "`ignore_upstream_failure:` is for a single step without `if:` or a loop (a `finally:` step "
                   "already runs whatever happened)", key=True)
     settings.apply(ctx, step, inherited_here, path)
+    if step.component is not None and step.component.source == trainjob.STEP:
+        trainjob.attach(ctx, step, path, bool((ctx.doc.data.get("pipeline_config") or {}).get("workspace")))
     if kind == "steps":
         step.children = steps(ctx, spec["steps"], path + ("steps",), step, inherited_here, in_finally)
     if "finally" in spec:

@@ -1,7 +1,7 @@
 """A stand-in Kubernetes API server on 127.0.0.1 for the `kubernetes` client.
 
 It serves the few endpoints the standard library calls (InferenceServices,
-TrainJobs, pods and their logs), keeps objects in memory, records every
+TrainJobs, CRDs, pods and their logs; a pod by name when the test puts it in `objects`), keeps objects in memory, records every
 request for the test to check, and lets the test script what the cluster does
 (when a service becomes Ready, when a TrainJob completes). The client under
 test is the real one, talking HTTP to this server through a kubeconfig.
@@ -22,7 +22,7 @@ class FakeCluster:
         self.polls: dict[str, int] = {}
         self.ready_after = 2                 # GETs of a service before it reports Ready (None: never)
         self.on_create = None                # callback(path, body) when an object is created
-        self.trainjob_complete_after = 2     # GETs of a TrainJob before Complete
+        self.trainjob_complete_after = 2     # GETs of a TrainJob before it ends (None: never)
         self.trainjob_result = "Complete"
         self.pods: list[dict] = []
         self.logs: dict[str, str] = {}
@@ -133,7 +133,7 @@ class FakeCluster:
                 status["url"] = f"http://{name}.{ns}.example.com"
             return {**obj, "status": status}
         if obj["kind"] == "TrainJob":
-            done = polls > self.trainjob_complete_after
+            done = self.trainjob_complete_after is not None and polls > self.trainjob_complete_after
             conditions = [{"type": self.trainjob_result, "status": "True", "message": "jobset finished"}] if done else []
             return {**obj, "status": {"conditions": conditions}}
         return obj
