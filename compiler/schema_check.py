@@ -172,6 +172,10 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                     data__defaults_keys.remove('timeout')
                     data__defaults__timeout = data__defaults['timeout']
                     validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_timeout(data__defaults__timeout, custom_formats, None)
+                if 'debug_pause' in data__defaults_keys:
+                    data__defaults_keys.remove('debug_pause')
+                    data__defaults__debugpause = data__defaults['debug_pause']
+                    validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_debug_pause(data__defaults__debugpause, custom_formats, None)
                 if 'kubernetes' in data__defaults_keys:
                     data__defaults_keys.remove('kubernetes')
                     data__defaults__kubernetes = data__defaults['kubernetes']
@@ -584,6 +588,10 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
             data_keys.remove('timeout')
             data__timeout = data['timeout']
             validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_timeout(data__timeout, custom_formats, None)
+        if 'debug_pause' in data_keys:
+            data_keys.remove('debug_pause')
+            data__debugpause = data['debug_pause']
+            validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_debug_pause(data__debugpause, custom_formats, None)
         if 'display_name' in data_keys:
             data_keys.remove('display_name')
             data__displayname = data['display_name']
@@ -1588,29 +1596,79 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
             raise Invalid
     return data
 
-def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_timeout(data, custom_formats={}, name_prefix=None):
+def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_debug_pause(data, custom_formats={}, name_prefix=None):
     data_any_of_count11 = 0
     if not data_any_of_count11:
+        try:
+            if not isinstance(data, bool):
+                raise Invalid
+            data_any_of_count11 += 1
+        except Invalid:
+            pass
+    if not data_any_of_count11:
+        try:
+            if not (isinstance(data, str) and data == 'before' or (isinstance(data, str) and data == 'after') or (isinstance(data, str) and data == 'on_error')):
+                raise Invalid
+            data_any_of_count11 += 1
+        except Invalid:
+            pass
+    if not data_any_of_count11:
+        try:
+            if not isinstance(data, dict):
+                raise Invalid
+            data_is_dict = isinstance(data, dict)
+            if data_is_dict:
+                data_len = len(data)
+                if data_len < 1:
+                    raise Invalid
+                data_keys = set(data.keys())
+                if 'before' in data_keys:
+                    data_keys.remove('before')
+                    data__before = data['before']
+                    if not isinstance(data__before, bool):
+                        raise Invalid
+                if 'after' in data_keys:
+                    data_keys.remove('after')
+                    data__after = data['after']
+                    if not isinstance(data__after, bool):
+                        raise Invalid
+                if 'on_error' in data_keys:
+                    data_keys.remove('on_error')
+                    data__onerror = data['on_error']
+                    if not isinstance(data__onerror, bool):
+                        raise Invalid
+                if data_keys:
+                    raise Invalid
+            data_any_of_count11 += 1
+        except Invalid:
+            pass
+    if not data_any_of_count11:
+        raise Invalid
+    return data
+
+def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_timeout(data, custom_formats={}, name_prefix=None):
+    data_any_of_count12 = 0
+    if not data_any_of_count12:
         try:
             if not isinstance(data, (int, float, Decimal)) or isinstance(data, bool):
                 raise Invalid
             if isinstance(data, (int, float, Decimal)) and (not isinstance(data, bool)):
                 if data < 0:
                     raise Invalid
-            data_any_of_count11 += 1
+            data_any_of_count12 += 1
         except Invalid:
             pass
-    if not data_any_of_count11:
+    if not data_any_of_count12:
         try:
             if not isinstance(data, str):
                 raise Invalid
             if isinstance(data, str):
                 if not REGEX_PATTERNS['^[0-9]+(\\.[0-9]+)?(s|m|h|d)?$'].search(data):
                     raise Invalid
-            data_any_of_count11 += 1
+            data_any_of_count12 += 1
         except Invalid:
             pass
-    if not data_any_of_count11:
+    if not data_any_of_count12:
         raise Invalid
     return data
 
@@ -1668,28 +1726,28 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
         if 'gpu' in data_keys:
             data_keys.remove('gpu')
             data__gpu = data['gpu']
-            data__gpu_any_of_count12 = 0
-            if not data__gpu_any_of_count12:
+            data__gpu_any_of_count13 = 0
+            if not data__gpu_any_of_count13:
                 try:
                     if not isinstance(data__gpu, int) and (not (isinstance(data__gpu, float) and data__gpu.is_integer())) or isinstance(data__gpu, bool):
                         raise Invalid
                     if isinstance(data__gpu, (int, float, Decimal)) and (not isinstance(data__gpu, bool)):
                         if data__gpu < 0:
                             raise Invalid
-                    data__gpu_any_of_count12 += 1
+                    data__gpu_any_of_count13 += 1
                 except Invalid:
                     pass
-            if not data__gpu_any_of_count12:
+            if not data__gpu_any_of_count13:
                 try:
                     if not isinstance(data__gpu, str):
                         raise Invalid
                     if isinstance(data__gpu, str):
                         if not REGEX_PATTERNS['^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*$'].search(data__gpu):
                             raise Invalid
-                    data__gpu_any_of_count12 += 1
+                    data__gpu_any_of_count13 += 1
                 except Invalid:
                     pass
-            if not data__gpu_any_of_count12:
+            if not data__gpu_any_of_count13:
                 raise Invalid
         if 'gpu_type' in data_keys:
             data_keys.remove('gpu_type')
@@ -1723,28 +1781,28 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
         if 'backoff' in data_keys:
             data_keys.remove('backoff')
             data__backoff = data['backoff']
-            data__backoff_any_of_count13 = 0
-            if not data__backoff_any_of_count13:
+            data__backoff_any_of_count14 = 0
+            if not data__backoff_any_of_count14:
                 try:
                     if not isinstance(data__backoff, (int, float, Decimal)) or isinstance(data__backoff, bool):
                         raise Invalid
                     if isinstance(data__backoff, (int, float, Decimal)) and (not isinstance(data__backoff, bool)):
                         if data__backoff < 0:
                             raise Invalid
-                    data__backoff_any_of_count13 += 1
+                    data__backoff_any_of_count14 += 1
                 except Invalid:
                     pass
-            if not data__backoff_any_of_count13:
+            if not data__backoff_any_of_count14:
                 try:
                     if not isinstance(data__backoff, str):
                         raise Invalid
                     if isinstance(data__backoff, str):
                         if not REGEX_PATTERNS['^[0-9]+(\\.[0-9]+)?(s|m|h|d)?$'].search(data__backoff):
                             raise Invalid
-                    data__backoff_any_of_count13 += 1
+                    data__backoff_any_of_count14 += 1
                 except Invalid:
                     pass
-            if not data__backoff_any_of_count13:
+            if not data__backoff_any_of_count14:
                 raise Invalid
         if 'factor' in data_keys:
             data_keys.remove('factor')
@@ -1757,43 +1815,43 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
         if 'max_backoff' in data_keys:
             data_keys.remove('max_backoff')
             data__maxbackoff = data['max_backoff']
-            data__maxbackoff_any_of_count14 = 0
-            if not data__maxbackoff_any_of_count14:
+            data__maxbackoff_any_of_count15 = 0
+            if not data__maxbackoff_any_of_count15:
                 try:
                     if not isinstance(data__maxbackoff, (int, float, Decimal)) or isinstance(data__maxbackoff, bool):
                         raise Invalid
                     if isinstance(data__maxbackoff, (int, float, Decimal)) and (not isinstance(data__maxbackoff, bool)):
                         if data__maxbackoff < 0:
                             raise Invalid
-                    data__maxbackoff_any_of_count14 += 1
+                    data__maxbackoff_any_of_count15 += 1
                 except Invalid:
                     pass
-            if not data__maxbackoff_any_of_count14:
+            if not data__maxbackoff_any_of_count15:
                 try:
                     if not isinstance(data__maxbackoff, str):
                         raise Invalid
                     if isinstance(data__maxbackoff, str):
                         if not REGEX_PATTERNS['^[0-9]+(\\.[0-9]+)?(s|m|h|d)?$'].search(data__maxbackoff):
                             raise Invalid
-                    data__maxbackoff_any_of_count14 += 1
+                    data__maxbackoff_any_of_count15 += 1
                 except Invalid:
                     pass
-            if not data__maxbackoff_any_of_count14:
+            if not data__maxbackoff_any_of_count15:
                 raise Invalid
         if data_keys:
             raise Invalid
     return data
 
 def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_cache(data, custom_formats={}, name_prefix=None):
-    data_any_of_count15 = 0
-    if not data_any_of_count15:
+    data_any_of_count16 = 0
+    if not data_any_of_count16:
         try:
             if not isinstance(data, bool):
                 raise Invalid
-            data_any_of_count15 += 1
+            data_any_of_count16 += 1
         except Invalid:
             pass
-    if not data_any_of_count15:
+    if not data_any_of_count16:
         try:
             if not isinstance(data, dict):
                 raise Invalid
@@ -1814,25 +1872,25 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                             raise Invalid
                 if data_keys:
                     raise Invalid
-            data_any_of_count15 += 1
+            data_any_of_count16 += 1
         except Invalid:
             pass
-    if not data_any_of_count15:
+    if not data_any_of_count16:
         raise Invalid
     return data
 
 def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_param(data, custom_formats={}, name_prefix=None):
-    data_any_of_count16 = 0
-    if not data_any_of_count16:
+    data_any_of_count17 = 0
+    if not data_any_of_count17:
         try:
             if not isinstance(data, str):
                 raise Invalid
             if not (isinstance(data, str) and data == 'string' or (isinstance(data, str) and data == 'int') or (isinstance(data, str) and data == 'float') or (isinstance(data, str) and data == 'bool') or (isinstance(data, str) and data == 'list') or (isinstance(data, str) and data == 'dict') or (isinstance(data, str) and data == 'artifact') or (isinstance(data, str) and data == 'dataset') or (isinstance(data, str) and data == 'model') or (isinstance(data, str) and data == 'metrics') or (isinstance(data, str) and data == 'classification_metrics') or (isinstance(data, str) and data == 'html') or (isinstance(data, str) and data == 'markdown')):
                 raise Invalid
-            data_any_of_count16 += 1
+            data_any_of_count17 += 1
         except Invalid:
             pass
-    if not data_any_of_count16:
+    if not data_any_of_count17:
         try:
             if not isinstance(data, dict):
                 raise Invalid
@@ -1862,35 +1920,35 @@ def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeli
                         raise Invalid
                 if data_keys:
                     raise Invalid
-            data_any_of_count16 += 1
+            data_any_of_count17 += 1
         except Invalid:
             pass
-    if not data_any_of_count16:
+    if not data_any_of_count17:
         raise Invalid
     return data
 
 def validate_https___raw_githubusercontent_com_kfyaml_kfyaml_main_schemas_pipeline_schema_json___defs_duration(data, custom_formats={}, name_prefix=None):
-    data_any_of_count17 = 0
-    if not data_any_of_count17:
+    data_any_of_count18 = 0
+    if not data_any_of_count18:
         try:
             if not isinstance(data, (int, float, Decimal)) or isinstance(data, bool):
                 raise Invalid
             if isinstance(data, (int, float, Decimal)) and (not isinstance(data, bool)):
                 if data < 0:
                     raise Invalid
-            data_any_of_count17 += 1
+            data_any_of_count18 += 1
         except Invalid:
             pass
-    if not data_any_of_count17:
+    if not data_any_of_count18:
         try:
             if not isinstance(data, str):
                 raise Invalid
             if isinstance(data, str):
                 if not REGEX_PATTERNS['^[0-9]+(\\.[0-9]+)?(s|m|h|d)?$'].search(data):
                     raise Invalid
-            data_any_of_count17 += 1
+            data_any_of_count18 += 1
         except Invalid:
             pass
-    if not data_any_of_count17:
+    if not data_any_of_count18:
         raise Invalid
     return data

@@ -12,11 +12,12 @@ to the terminal's width, and the outputs.
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import threading
 
 from .progress_lines import text as progress_text
-from .records import Result, StepRecord
+from .records import FAILED, Result, StepRecord
 
 _MARK = {"pending": "·", "preparing": "…", "timed_out": "✗", "running": "…", "succeeded": "✓", "cached": "⟳", "failed": "✗", "skipped": "-",
          "upstream_failed": "-", "cancelled": "⊘"}
@@ -158,6 +159,20 @@ def failures(records: list[StepRecord], stream=None) -> None:
                   file=stream)
             for line in log_tail(record.log):
                 print(f"  | {line}", file=stream)
+    for record in records:
+        if record.reenter:
+            print(reentry(record), file=stream)
+
+
+def reentry(record: StepRecord) -> str:
+    """How to go back into a step that was kept (`--pause-on-error`, `debug_pause:`; runner/reenter.py)."""
+    script = shlex.quote(_shown_path(record.reenter, os.getcwd()))
+    why = "failed" if record.state in FAILED else "paused after it ran (debug_pause)"
+    text = (f"step {record.label} {why}; its folder is kept. To stand where it ran:\n"
+            f"  sh {script}        a shell in its working folder, with its environment\n"
+            f"  sh {script} run    its command again\n"
+            f"  sh {script} debug  a Python step's command under pdb, stopping where it raises")
+    return text
 
 
 def log_tail(path: str | None, lines: int = 20) -> list[str]:
@@ -180,7 +195,7 @@ def as_json(records: list[StepRecord], result: Result, run_dir) -> dict:
         # Keyed by the step as the pipeline names it (`candidates[lr]/train`); `path` is its place in the IR.
         "steps": {key: {"step": r.label, "path": r.path, "name": r.name, "state": r.state, "reason": r.reason,
                         "seconds": round(r.seconds, 3), "attempts": r.attempts, "log": r.log, "error": r.error,
-                        "outputs": r.outputs, "started": r.started, "finished": r.finished}
+                        "outputs": r.outputs, "started": r.started, "finished": r.finished, "reenter": r.reenter}
                   for key, r in _keyed(records)},
     }
 

@@ -49,7 +49,8 @@ class Run:
     def __init__(self, spec: dict, params: dict, workdir: Path, use_cache: bool = True, max_workers: int | None = None,
                  on_event: Callable[[StepRecord], None] | None = None, note: Callable[[str], None] | None = None,
                  labels: dict[str, str] | None = None, platform: dict | None = None, base_dir: Path | None = None,
-                 python: str | None = None, local: local_platform.Local | None = None, mocks: dict | None = None):
+                 python: str | None = None, local: local_platform.Local | None = None, mocks: dict | None = None,
+                 pause_on_error: bool = False):
         self.spec = spec
         self.components = spec["components"]
         self.executors = spec["deploymentSpec"]["executors"]
@@ -86,7 +87,7 @@ class Run:
         gpus = _gpu_count()
         self.slots = launch.Slots(threading.BoundedSemaphore(max_workers or os.cpu_count() or 1), gpus,
                                   threading.BoundedSemaphore(max(1, gpus)), self._note_once,
-                                  environments.probe(python))
+                                  environments.probe(python), pause_on_error)
 
     @property
     def gpus(self) -> int:
@@ -287,7 +288,7 @@ class Run:
                                         {**dag_params, **values["parameters"]}, self.local, self._note_once,
                                         self.run_dir / "mounts")
         return launch.Launch(container, output_defs, params, artifacts, out_params, out_artifacts, out_dir, image,
-                             self.base_dir, local.timeout_s, local.env, local.links)
+                             self.base_dir, local.timeout_s, local.env, local.links, record.label)
 
     def _run_container(self, name, task, component, executor, values, path, dag_params) -> Result:
         record = self._record(path, name, task)
@@ -347,7 +348,7 @@ class Run:
             log.write(f"--- attempt {number} of {attempts} ---\n")
             log.flush()
             attempt = launch.run(step, self.slots, log, started, preparing, lambda seen: record.show(seen, self.on_event))
-            record.finished = attempt.finished
+            record.finished, record.reenter = attempt.finished, attempt.reenter
             if attempt.ok:
                 return attempt
             record.error = attempt.error or f"exited with {attempt.code}"

@@ -22,7 +22,7 @@ from typing import TextIO
 
 from kfyaml.ir.prelude import install_script
 
-from . import environments, mounts, placeholders, progress_lines
+from . import environments, mounts, placeholders, progress_lines, reenter
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,6 +41,7 @@ class Launch:
     timeout_s: float | None = None   # the step's `timeout` (kfp-kubernetes activeDeadlineSeconds)
     env: tuple[tuple[str, str], ...] = ()  # set for this step beyond the container's own (local secrets...)
     links: tuple[tuple[str, str], ...] = ()  # (mount path, local folder): its volumes, as links
+    label: str = ""        # the step as the pipeline file names it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Attempt:
     error: str | None = None
     finished: float = 0.0  # when the process ended, taken while it still held its slots
     timed_out: bool = False
+    reenter: str | None = None  # the script that goes back into the step (runner/reenter.py)
 
     @property
     def ok(self) -> bool:
@@ -65,6 +67,7 @@ class Slots:
     gpu_slots: threading.BoundedSemaphore
     note_once: Callable[[str, str], None]
     python: environments.Python | None = None  # the user's interpreter steps' environments are layered over
+    pause_on_error: bool = False  # `kfyaml run --pause-on-error`: keep a failed step for re-entry
     links: mounts.Links = dataclasses.field(default_factory=mounts.Links)
     cancelled: threading.Event = dataclasses.field(default_factory=threading.Event)
     running: set = dataclasses.field(default_factory=set)
@@ -128,6 +131,8 @@ def run(launch: Launch, slots: Slots, log: TextIO, on_start: Callable[[], None],
     env["KFYAML_RUN"] = "local"  # a step can tell it runs here, not in a pod (train_torch_ddp's nodes do)
     env.update({e["name"]: e.get("value", "") for e in container.get("env", [])})
     env.update(dict(launch.env))
+    if reenter.before_note(container):
+        slots.note_once("debug-before", reenter.before_note(container))
     needs_gpu = _count(container.get("resources", {}).get("accelerator", {}).get("resourceCount")) > 0
     if needs_gpu and slots.gpus == 0:
         slots.note_once("gpu", "no GPU on this machine: steps that ask for GPUs run on the CPU, one at a time")
@@ -173,10 +178,13 @@ def run(launch: Launch, slots: Slots, log: TextIO, on_start: Callable[[], None],
             if needs_gpu:
                 slots.gpu_slots.release()
     if timed_out:
-        return Attempt(code, {}, f"timed out after {launch.timeout_s:g}s", finished, timed_out=True)
-    if code != 0:
-        return Attempt(code, {}, finished=finished)
-    return dataclasses.replace(_outputs(launch, output_file), finished=finished)
+        attempt = Attempt(code, {}, f"timed out after {launch.timeout_s:g}s", finished, timed_out=True)
+    else:
+        attempt = Attempt(code, {}, finished=finished) if code != 0 else _outputs(launch, output_file)
+    kept = None
+    if reenter.wanted(container, slots.pause_on_error, attempt.ok):
+        kept = str(reenter.write(launch.out_dir, launch.label, command, env, launch.cwd or work, {n for n, _ in launch.env}))
+    return dataclasses.replace(attempt, finished=finished, reenter=kept)
 
 
 def _count(value) -> int:

@@ -38,6 +38,7 @@ class StepRecord:
     artifact_info: dict = dataclasses.field(default_factory=dict)  # by output name: [{type, metadata}] (KFP metrics)
     chain: list = dataclasses.field(default_factory=list)  # the step ids from the pipeline's top to this step
     progress: dict | None = None  # the last `kfyaml:progress` line it printed (runner/progress_lines.py)
+    reenter: str | None = None  # the script that goes back into it, when it was kept (runner/reenter.py)
 
     def show(self, progress: dict, on_event) -> None:
         self.progress = progress

@@ -216,6 +216,9 @@ def _parser() -> argparse.ArgumentParser:
                        "step's outputs come from the last run of this file")
     again.add_argument("--from", dest="from_step", metavar="STEP", default=None, help="run STEP and every step after "
                        "it; the steps before come from the last run of this file")
+    run.add_argument("--pause-on-error", action="store_true", help="keep a failed step ready to re-enter: a script "
+                     "in its run folder opens a shell where it ran, with its environment, or runs it again (under pdb "
+                     "for Python steps); the end of the run prints how")
     run.add_argument("--ui", action="store_true", help="serve `kfyaml ui` for this run and print its URL; the page "
                      "follows the run live and stays up after it ends, until Ctrl-C")
     run.add_argument("--volume", action="append", default=[], metavar="CLAIM=DIR",

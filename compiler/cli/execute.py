@@ -96,7 +96,8 @@ def cmd_run(args, style: Style) -> int:
 
     run = Run(result.pipeline_spec, bound, args.workdir, use_cache=not args.no_cache, max_workers=args.max_workers,
               on_event=on_event, note=progress.note, labels=step_labels(result),
-              platform=result.platform_spec, base_dir=base_dir, python=python, local=local, mocks=mocks)
+              platform=result.platform_spec, base_dir=base_dir, python=python, local=local, mocks=mocks,
+              pause_on_error=args.pause_on_error)
     from kfyaml.runner.run_record import Recorder
 
     recorder.append(Recorder(run.run_dir, record_header(result, args.file, bound), lambda: run.records))

@@ -16,6 +16,7 @@ import re
 
 from kfyaml.ir import placeholders as ph
 from kfyaml.ir import prelude
+from kfyaml.ir.debug_pause import AFTER, BEFORE, ON_ERROR
 from kfyaml.ir.types import ARTIFACT_TYPE, FINAL_STATUS, INTEGER, VALUE_TYPE
 
 from .. import python_step
@@ -72,13 +73,26 @@ def leaf_body(ctx: Importer, frame: Frame, node_id: str, task: dict, path: tuple
         body.pop("image", None)
     if body.get("image") == DEFAULT_IMAGE and "python" in body:
         del body["image"]
-    env = container.get("env") or []
-    if env and "uses" not in body:  # a component file carries its own
-        body["env"] = {e["name"]: e.get("value", "") for e in env}
+    env = {e["name"]: e.get("value", "") for e in container.get("env") or []}
+    pause = debug_pause(env)
+    if env and ("uses" not in body or body["uses"].startswith("stdlib/")):  # a component file carries its own
+        body["env"] = env
+    if pause is not None:
+        body["debug_pause"] = pause
     resources = _resources(ctx, frame, task, container.get("resources") or {}, where + ("container", "resources"), path)
     if resources:
         body["resources"] = resources
     return body
+
+
+def debug_pause(env: dict) -> object:
+    """`debug_pause:` from the variables KFP's set_debug_pause sets, taken out of `env`; None when there are none."""
+    before, after, on_error = (env.get(name) == "true" and env.pop(name) == "true" for name in (BEFORE, AFTER, ON_ERROR))
+    if on_error:
+        return {"before": True, "on_error": True} if before else "on_error"
+    if before:
+        return {"before": True} if after else "before"
+    return True if after else None
 
 
 def ports(ctx: Importer, definitions: dict, where: tuple, inputs: bool) -> dict:

@@ -1,4 +1,4 @@
-"""Settings a step inherits (cache, retry, resources, env, timeout, kubernetes), and a whole run's.
+"""Settings a step inherits (cache, retry, resources, env, timeout, kubernetes, debug_pause), and a whole run's.
 
 A step's own settings override its group's, which override `defaults:`;
 `resources`, `env` and `kubernetes` merge key by key, the others replace as
@@ -17,9 +17,10 @@ from ..load import Path
 from ..model import Kubernetes, Resources, Retry, RunConfig, Source, Step, Template
 from ..quantities import CPU, MEMORY, cpu_cores, duration_seconds, is_cpu, is_memory, memory_gb
 from ..values import scalar_text, show
+from . import debug_pause
 from .context import Context
 
-_INHERITED = ("cache", "retry", "resources", "env", "timeout", "kubernetes")
+_INHERITED = ("cache", "retry", "resources", "env", "timeout", "kubernetes", "debug_pause")
 _MERGED = ("resources", "env", "kubernetes")
 
 
@@ -68,6 +69,8 @@ def apply(ctx: Context, step: Step, s: dict, path: Path) -> None:
                       f'env "{name}" is an expression; KFP sets environment variables from literals only: '
                       "pass the value through `with:` and an input instead")
         step.env[name] = scalar_text(value)
+    if "debug_pause" in s:  # after `env:`: KFP's set_debug_pause adds to the container's variables
+        step.env.update(debug_pause.env(ctx, s["debug_pause"], _written_at(step, "debug_pause")))
     if "timeout" in s:
         seconds = duration(ctx, s["timeout"], _written_at(step, "timeout"))
         step.timeout_s = max(1, math.ceil(seconds))

@@ -20,7 +20,7 @@ from .context import Context
 
 _KINDS = ("uses", "image", "python", "importer", "steps", "branches")
 _CONTAINER_ONLY = ("command", "args", "inputs", "outputs")
-_NOT_ON_DAG = ("resources", "env", "kubernetes", "timeout", "retry", "cache")
+_NOT_ON_DAG = ("resources", "env", "kubernetes", "timeout", "retry", "cache", "debug_pause")
 
 
 def sanitize_name(name: str) -> str:
@@ -107,7 +107,7 @@ def step(ctx: Context, sid: str, spec: dict, path: Path, parent: Step | None, in
         step.component = components.python(ctx, sid, spec, path)
     elif kind == "importer":
         step.component = components.importer(sid, spec["importer"], path)
-        for key in ("with", "resources", "env", "kubernetes", "timeout", "retry"):
+        for key in ("with", "resources", "env", "kubernetes", "timeout", "retry", "debug_pause"):
             if key in spec:
                 ctx.error(path + (key,), MISPLACED_KEY, f"an importer step takes no `{key}:`; it only records the "
                                                         "artifact at `uri:`", key=True)
