@@ -1,7 +1,8 @@
 """Step mocks for `kfyaml test`: a step's outputs given, its code not run.
 
 A mock names output values (typed as the component declares them) and, for
-artifact outputs, a file or folder whose content becomes the artifact. The
+artifact outputs, a file or folder whose content becomes the artifact (and,
+for `kfyaml run --only`, the metadata the artifact had). The
 step's record says `succeeded (mocked)`, so expectations and the summary see
 it like any other step.
 """
@@ -33,6 +34,7 @@ def fake(mock: dict, output_defs: dict, out_artifacts: dict, base_dir: str, labe
                 shutil.copytree(source, target, dirs_exist_ok=True)
             else:
                 shutil.copyfile(source, target)
+            out_artifacts[name]["metadata"] = dict((mock.get("metadata") or {}).get(name) or {})
         else:
             raise RunError(f"{label}: the mock sets {name!r}, which is not an output of the step "
                            f"(its outputs: {', '.join(list(declared_params) + list(declared_artifacts)) or 'none'})")

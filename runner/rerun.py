@@ -70,7 +70,8 @@ def chosen(data: dict, step: str, following: bool) -> set[str]:
 
 
 def mocks_from(folder: Path, data: dict, run_ids: set[str]) -> dict[str, dict]:
-    """IR task name -> the outputs the step recorded, for every step of the last run not in `run_ids`."""
+    """The step's place in the IR (`exit-handler-1/train`) -> the outputs and artifact metadata it recorded, for
+    every step of the last run not in `run_ids`: by place, so that a nested pipeline's `train` is not its parent's."""
     out: dict[str, dict] = {}
     for record in data.get("steps") or []:
         chain = record.get("chain") or []
@@ -83,11 +84,11 @@ def mocks_from(folder: Path, data: dict, run_ids: set[str]) -> dict[str, dict]:
         if record.get("state") not in ("succeeded", "cached"):
             raise RunError(f"{label} ended {record.get('state')} in the last run, so it has no outputs to reuse: run it "
                            f"too (--from {chain[0] if chain else label}) or the whole pipeline")
-        outputs = dict(record.get("outputs") or {})
+        outputs, metadata = dict(record.get("outputs") or {}), {}
         for name, paths in (record.get("artifacts") or {}).items():
             if len(paths) != 1:
                 raise RunError(f"{label}'s output {name!r} is a list of artifacts; reusing it is not supported yet")
             outputs[name] = paths[0] if os.path.isabs(paths[0]) else str(folder / paths[0])
-        task = record.get("path", "").rsplit("/", 1)[-1]
-        out[task] = {"outputs": outputs, "reason": f"from {folder.name}"}
+            metadata[name] = ((record.get("artifact_info") or {}).get(name) or [{}])[0].get("metadata") or {}
+        out[record.get("path", "")] = {"outputs": outputs, "metadata": metadata, "reason": f"from {folder.name}"}
     return out

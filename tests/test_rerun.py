@@ -98,3 +98,44 @@ def test_what_cannot_be_rerun_is_named(tmp_path):
     assert unknown.stderr.strip() == "kfyaml: the last run has no step 'usee' (its steps: make, use, last)"
     both = run_cli("run", "p.yaml", "--workdir", "w", "--only", "use", "--from", "use", cwd=tmp_path)
     assert both.returncode == 2 and "not allowed with argument" in both.stderr
+
+
+def test_reused_steps_keep_their_place_and_their_artifacts_metadata(tmp_path):
+    """A nested pipeline's `make` is not the outer `make`, and a reused artifact still carries its metadata."""
+    (tmp_path / "inner.yaml").write_text(textwrap.dedent("""\
+        name: inner
+        steps:
+          make:
+            python: |
+              def make() -> int:
+                  return 100
+        outputs:
+          n: ${{ steps.make.outputs.Output }}
+        """))
+    (tmp_path / "p.yaml").write_text(textwrap.dedent("""\
+        name: nested
+        steps:
+          make:
+            python: |
+              def make(data: Output[Dataset]) -> int:
+                  open(data.path, "w").write("x\\n1\\n")
+                  data.metadata["rows"] = 1
+                  return 7
+          inner:
+            uses: ./inner.yaml
+          use:
+            python: |
+              def use(a: int, b: int, data: Input[Dataset]) -> str:
+                  return f"{a} {b} rows={data.metadata.get('rows')}"
+            with: {a: "${{ steps.make.outputs.Output }}", b: "${{ steps.inner.outputs.n }}",
+                   data: "${{ steps.make.outputs.data }}"}
+        outputs:
+          result: ${{ steps.use.outputs.Output }}
+        """))
+    first, whole = _run(tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert whole["outputs"]["parameters"] == {"result": "7 100 rows=1"}
+    again, result = _run(tmp_path, "--only", "use", "--no-cache")
+    assert again.returncode == 0, again.stderr
+    assert result["outputs"]["parameters"] == {"result": "7 100 rows=1"}
+    assert _states(result)["use"] == ("succeeded", None)
