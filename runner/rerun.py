@@ -5,9 +5,11 @@ The last run is the newest in the work folder whose run.json names the same
 pipeline file. Each step not chosen is given its recorded outputs, as `kfyaml
 test`'s mocks give a step's outputs (its values, and a copy of its artifacts
 from the old run folder), so the chosen steps read exactly what they read
-then; the summary says `succeeded (from RUN)`. A step that is reused must have
-succeeded then (or come from the cache): one that failed, was skipped or ran
-in a loop is named, with what to run instead, never guessed.
+then; the summary says `succeeded (from RUN)`. Steps are matched by their place
+in the IR, a loop's iterations too (`for-loop-2[1]/train`): an iteration the
+last run did not have (its items changed) has nothing to reuse and runs. A
+step that is reused must have succeeded then (or come from the cache): one that
+failed or was skipped is named, with what to run instead, never guessed.
 """
 
 from __future__ import annotations
@@ -69,18 +71,48 @@ def chosen(data: dict, step: str, following: bool) -> set[str]:
     return out
 
 
+def upstream(data: dict, run_ids: set[str]) -> set[str]:
+    """The steps and groups the chosen steps read from, at any distance (through the groups they are in)."""
+    nodes = {n["id"]: n for n in (data.get("graph") or {}).get("nodes", [])}
+    before: dict[str, list[str]] = {}
+    for edge in (data.get("graph") or {}).get("edges", []):
+        before.setdefault(edge["target"], []).append(edge["source"])
+    children: dict[str, list[str]] = {}
+    for node_id, node in nodes.items():
+        children.setdefault(node.get("parent"), []).append(node_id)
+    out: set[str] = set()
+    pending, seen = list(run_ids), set()
+    while pending:
+        node = pending.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for source in before.get(node, []):
+            out.add(source)
+            pending.append(source)
+            pending.extend(children.get(source, []))  # a group read from: everything in it
+            out.update(children.get(source, []))
+        parent = (nodes.get(node) or {}).get("parent")
+        if parent is not None:
+            pending.append(parent)  # what the step's group waits for
+    return out - run_ids
+
+
 def mocks_from(folder: Path, data: dict, run_ids: set[str]) -> dict[str, dict]:
     """The step's place in the IR (`exit-handler-1/train`) -> the outputs and artifact metadata it recorded, for
-    every step of the last run not in `run_ids`: by place, so that a nested pipeline's `train` is not its parent's."""
+    every step of the last run not in `run_ids`: by place, so that a nested pipeline's `train` is not its parent's.
+    A step after the chosen ones that has nothing to reuse is skipped, as nothing chosen reads it."""
     out: dict[str, dict] = {}
+    needed = upstream(data, run_ids)
     for record in data.get("steps") or []:
         chain = record.get("chain") or []
         if set(chain) & run_ids:
             continue
         label = record.get("label", "")
-        if _ITERATION.search(record.get("path", "")):
-            raise RunError(f"{label} ran in a loop in the last run; reusing a loop's iterations is not supported yet: "
-                           f"run from a step before it (--from {chain[0] if chain else label})")
+        if record.get("state") not in ("succeeded", "cached") and not set(chain) & needed:
+            out[record.get("path", "")] = {"skip": f"not run: it follows the chosen steps and ended "
+                                                   f"{record.get('state')} in {folder.name}"}
+            continue
         if record.get("state") not in ("succeeded", "cached"):
             raise RunError(f"{label} ended {record.get('state')} in the last run, so it has no outputs to reuse: run it "
                            f"too (--from {chain[0] if chain else label}) or the whole pipeline")
@@ -90,5 +122,6 @@ def mocks_from(folder: Path, data: dict, run_ids: set[str]) -> dict[str, dict]:
                 raise RunError(f"{label}'s output {name!r} is a list of artifacts; reusing it is not supported yet")
             outputs[name] = paths[0] if os.path.isabs(paths[0]) else str(folder / paths[0])
             metadata[name] = ((record.get("artifact_info") or {}).get(name) or [{}])[0].get("metadata") or {}
-        out[record.get("path", "")] = {"outputs": outputs, "metadata": metadata, "reason": f"from {folder.name}"}
+        out[record.get("path", "")] = {"outputs": outputs, "metadata": metadata, "reason": f"from {folder.name}",
+                                       "recorded": True}
     return out

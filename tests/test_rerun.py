@@ -139,3 +139,50 @@ def test_reused_steps_keep_their_place_and_their_artifacts_metadata(tmp_path):
     assert again.returncode == 0, again.stderr
     assert result["outputs"]["parameters"] == {"result": "7 100 rows=1"}
     assert _states(result)["use"] == ("succeeded", None)
+
+
+def test_steps_after_the_chosen_one_with_nothing_to_reuse_are_skipped(tmp_path):
+    (tmp_path / "p.yaml").write_text(PIPELINE)
+    failed, whole = _run(tmp_path, "--param", "fail=true")
+    assert failed.returncode == 1
+    earlier = whole["run_dir"].rsplit("/", 1)[-1]
+    again, result = _run(tmp_path, "--only", "make", "--no-cache")
+    assert again.returncode == 0, again.stderr
+    assert _states(result) == {
+        "make": ("succeeded", None),
+        "use": ("skipped", f"not run: it follows the chosen steps and ended failed in {earlier}"),
+        "last": ("skipped", f"not run: it follows the chosen steps and ended upstream_failed in {earlier}")}
+
+
+def test_a_loops_iterations_are_reused_by_their_place(tmp_path):
+    (tmp_path / "p.yaml").write_text(textwrap.dedent("""\
+        name: looped
+        params:
+          sizes: {type: list, default: [1, 2, 3]}
+        steps:
+          each:
+            for_each: ${{ params.sizes }}
+            as: size
+            steps:
+              square:
+                python: |
+                  def square(n: int) -> int:
+                      print("square ran")
+                      return n * n
+                with: {n: "${{ size }}"}
+          total:
+            python: |
+              def total(values: list) -> int:
+                  return sum(values)
+            with: {values: "${{ steps.square.outputs.Output }}"}
+        outputs:
+          total: ${{ steps.total.outputs.Output }}
+        """))
+    first, whole = _run(tmp_path)
+    assert first.returncode == 0, first.stderr
+    earlier = whole["run_dir"].rsplit("/", 1)[-1]
+    again, result = _run(tmp_path, "--only", "total", "--no-cache")
+    assert again.returncode == 0, again.stderr
+    assert _states(result) == {"total": ("succeeded", None), **{
+        f"each[{n}]/square": ("succeeded", f"from {earlier}") for n in (1, 2, 3)}}
+    assert result["outputs"]["parameters"] == {"total": 14}

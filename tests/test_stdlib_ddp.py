@@ -97,3 +97,16 @@ def test_a_failed_node_stops_the_others_and_resumes_from_the_checkpoint(tmp_path
     out, _, _, ranks = _run(tmp_path, "resumed", monkeypatch, nodes=2, nproc=1)
     assert "resuming from epoch 1" in capfd.readouterr().out
     assert out.world_size == 2 and ranks[0]["param_sum"] == ranks[1]["param_sum"]
+
+
+def test_the_multi_node_example_trains_on_two_local_nodes_with_kfyaml_run(tmp_path):
+    """examples/multi_node_training.yaml as a user runs it: its IR carries a TrainJob and a workspace path, and
+    `kfyaml run` ignores both and starts two agents here."""
+    from conftest import EXAMPLES
+    from support.run_helpers import kfyaml_run
+
+    code, result, stderr = kfyaml_run(EXAMPLES / "multi_node_training.yaml", tmp_path / "wd", "--param", "epochs=1")
+    assert code == 0, stderr
+    assert result["steps"]["train"]["outputs"]["world_size"] == 2
+    log = open(result["steps"]["train"]["log"]).read()
+    assert "train_torch_ddp: node 0 of 2:" in log and "train_torch_ddp: node 1 of 2:" in log
