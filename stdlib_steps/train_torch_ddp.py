@@ -27,6 +27,19 @@ ReadWriteMany), or through a claim you name: mount it on this step
 (`kubernetes: {volumes: [{claim: C, mount: /mnt/shared}]}`) and pass
 `shared_volume_claim: C`.
 
+What compile renders is in the IR for review: the image, runtime, `numNodes`
+and `numProcPerNode` (when written as numbers), each node's resources, the node
+selector, the tolerations and the queue label; a field Trainer's CRD would
+refuse is a KY318 error at its line. So these must be values, not expressions:
+`trainer_image`, `runtime`, `node_selector`, `tolerations`, `queue_name`,
+`shared_volume_claim` and `resources:`; `num_nodes` and `nproc_per_node` may
+come from params (the step then sets them when it runs, and with `num_nodes`
+from a param the step's pod keeps its resources, since a run with 1 trains
+there). The run adds the job's name and namespace, the torchrun command and the
+shared volume. The API is Trainer v2.3's (`runtimePatches`, which v2.2
+introduced); a cluster with v2.1 (`podTemplateOverrides`) is refused before
+anything is created.
+
 The step asks for one GPU and a 2Gi in-memory /dev/shm by default; override
 with `resources:` and `kubernetes:` on the step.
 
