@@ -94,6 +94,16 @@ async def test_completion_in_each_context(client: LanguageClient, tmp_path):
     inputs = await labels(text, _pos(text, "    with:\n      ", len("    with:\n      ")))
     assert inputs["train"] == "dataset: Training rows as CSV, with the target column."
     assert inputs["algorithm"].startswith('string = "random_forest"')
+    text = PIPELINE.replace("uses: stdlib/train_sklearn", "uses: stdlib/train_torch_ddp").replace(
+        "train_accuracy", "final_loss").replace('    with: {train: "${{ steps.prepare.outputs.train }}"}\n',
+                                                '    with:\n      train: "${{ steps.prepare.outputs.train }}"\n      \n')
+    client.text_document_did_change(t.DidChangeTextDocumentParams(
+        text_document=t.VersionedTextDocumentIdentifier(uri=uri, version=4),
+        content_changes=[t.TextDocumentContentChangeWholeDocument(text=text)]))
+    await client.wait_for_notification(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)  # analysed with the new step
+    ddp = await labels(text, _pos(text, '.train }}"\n      ', len('.train }}"\n      ')))
+    assert "num_nodes" in ddp and "queue_name" in ddp
+    assert "trainjob" not in ddp and "workspace_path" not in ddp  # set by kfyaml compile, never by hand
     text = PIPELINE.replace("    image: alpine\n", "    image: alpine\n    re\n")
     keys = await labels(text, _pos(text, "    re\n", len("    re")))
     assert {"retry", "resources", "if", "for_each"} <= set(keys)

@@ -9,6 +9,8 @@ import json
 import os
 import re
 
+from ..resolve.trainjob import SET_BY_COMPILE
+from ..resolve.trainjob import STEP as TRAINJOB_STEP
 from .analysis import Analysis
 
 _OPEN_EXPR = re.compile(r"\$\{\{(?!.*\}\})([^}]*)$")
@@ -158,8 +160,10 @@ def _key_items(analysis: Analysis, lines: list[str], line: int, indent: int) -> 
     if parent == "with" and grand is not None:
         step = analysis.step(grand)
         if step is not None and step.component is not None:
+            hidden = SET_BY_COMPILE if step.component.source == TRAINJOB_STEP else ()  # never written by hand
             return [(n, "input", p.type.name + (f" = {json.dumps(p.default)}" if p.has_default else "")
-                     + (f": {p.description}" if p.description else "")) for n, p in step.component.inputs.items()]
+                     + (f": {p.description}" if p.description else "")) for n, p in step.component.inputs.items()
+                    if n not in hidden]
         return []
     if grand in ("steps", "finally") or (parent and ("step", parent) in analysis.symbols):
         return [(k, "key", d) for k, d in _keys("step").items()]
