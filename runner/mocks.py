@@ -32,12 +32,14 @@ def fake(mock: dict, output_defs: dict, out_artifacts: dict, base_dir: str, labe
                 shutil.copytree(source, target, dirs_exist_ok=True)
             elif os.path.exists(source):
                 shutil.copyfile(source, target)
-            elif not mock.get("recorded"):  # a recorded run's artifact may be metadata alone (KFP's Metrics)
+            else:
                 raise RunError(f"{label}: the mock's artifact {name!r} names {value}, which does not exist")
             out_artifacts[name]["metadata"] = dict((mock.get("metadata") or {}).get(name) or {})
         else:
             raise RunError(f"{label}: the mock sets {name!r}, which is not an output of the step "
                            f"(its outputs: {', '.join(list(declared_params) + list(declared_artifacts)) or 'none'})")
+    for name in [n for n in mock.get("without_file") or [] if n in out_artifacts]:  # metadata, and no file
+        out_artifacts[name]["metadata"] = dict((mock.get("metadata") or {}).get(name) or {})
     missing = [n for n in declared_params if n not in values]
     if missing:
         raise RunError(f"{label}: the mock gives no value for the output {missing[0]!r}")

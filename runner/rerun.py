@@ -116,12 +116,16 @@ def mocks_from(folder: Path, data: dict, run_ids: set[str]) -> dict[str, dict]:
         if record.get("state") not in ("succeeded", "cached"):
             raise RunError(f"{label} ended {record.get('state')} in the last run, so it has no outputs to reuse: run it "
                            f"too (--from {chain[0] if chain else label}) or the whole pipeline")
-        outputs, metadata = dict(record.get("outputs") or {}), {}
+        outputs, metadata, empty = dict(record.get("outputs") or {}), {}, []
         for name, paths in (record.get("artifacts") or {}).items():
             if len(paths) != 1:
                 raise RunError(f"{label}'s output {name!r} is a list of artifacts; reusing it is not supported yet")
-            outputs[name] = paths[0] if os.path.isabs(paths[0]) else str(folder / paths[0])
+            path = os.path.abspath(os.path.join(folder, paths[0]))  # run.json keeps paths inside the run relative
+            if os.path.exists(path):
+                outputs[name] = path
+            else:
+                empty.append(name)  # an artifact that was metadata alone (KFP's Metrics): no file then, none now
             metadata[name] = ((record.get("artifact_info") or {}).get(name) or [{}])[0].get("metadata") or {}
         out[record.get("path", "")] = {"outputs": outputs, "metadata": metadata, "reason": f"from {folder.name}",
-                                       "recorded": True}
+                                       "without_file": empty}
     return out

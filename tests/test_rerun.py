@@ -186,3 +186,35 @@ def test_a_loops_iterations_are_reused_by_their_place(tmp_path):
     assert _states(result) == {"total": ("succeeded", None), **{
         f"each[{n}]/square": ("succeeded", f"from {earlier}") for n in (1, 2, 3)}}
     assert result["outputs"]["parameters"] == {"total": 14}
+
+
+def test_a_pipeline_in_a_subfolder_reuses_files_and_a_metrics_output_without_one(tmp_path):
+    """The work folder is relative to where kfyaml runs, the pipeline's steps start in its own folder: a reused
+    artifact is found either way. A KFP Metrics output is metadata alone: reused as such."""
+    (tmp_path / "pipelines").mkdir()
+    (tmp_path / "pipelines" / "p.yaml").write_text(textwrap.dedent("""\
+        name: sub
+        steps:
+          make:
+            python: |
+              def make(data: Output[Dataset], scores: Output[Metrics]):
+                  open(data.path, "w").write("x\\n1\\n2\\n")
+                  scores.log_metric("accuracy", 0.9)
+          use:
+            python: |
+              def use(data: Input[Dataset], scores: Input[Metrics]) -> str:
+                  return f"{len(open(data.path).read().splitlines())} {scores.metadata['accuracy']}"
+            with: {data: "${{ steps.make.outputs.data }}", scores: "${{ steps.make.outputs.scores }}"}
+        outputs:
+          result: ${{ steps.use.outputs.Output }}
+        """))
+
+    def run(*args):
+        done = run_cli("run", "pipelines/p.yaml", "--workdir", "w", "--json", *args, cwd=tmp_path)
+        return done, (json.loads(done.stdout) if done.stdout.strip() else None)
+
+    first, whole = run()
+    assert first.returncode == 0, first.stderr
+    again, result = run("--only", "use", "--no-cache")
+    assert again.returncode == 0, again.stderr
+    assert result["outputs"]["parameters"] == whole["outputs"]["parameters"] == {"result": "3 0.9"}
