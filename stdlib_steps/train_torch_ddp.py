@@ -43,6 +43,13 @@ anything is created.
 The step asks for one GPU and a 2Gi in-memory /dev/shm by default; override
 with `resources:` and `kubernetes:` on the step.
 
+After every epoch rank 0 prints a `kfyaml:progress` line (epoch, loss, rows
+per second), which `kfyaml run` shows live and keeps in the run folder. To try two
+nodes here and then train again without preparing the data again:
+`kfyaml run examples/multi_node_training.yaml`, then
+`kfyaml run examples/multi_node_training.yaml --only train` (the `preprocess`
+outputs come from the last run; `--from train` also runs what follows).
+
 Args:
     train: Training rows as CSV, with the target column; other columns numeric.
     model: The trained network: a folder with model.pt (state_dict and metadata).
